@@ -1,0 +1,191 @@
+/** One command-line flag, with its environment variable and default. */
+export interface FlagSpec<T> {
+  readonly description: string;
+  /** e.g. `PORT`, shown in --help. */
+  readonly valueName: string;
+  /** The environment variable that sets it when the flag is not given. */
+  readonly env?: string;
+  readonly default: T;
+  /** Turns the raw text into a value; throws FlagValueError saying why it is not acceptable. */
+  readonly parse: (raw: string) => T;
+  /** How the default reads in --help, when String(default) would not do. */
+  readonly defaultText?: string;
+}
+
+/** A set of flags by name (`port` is `--port`). */
+export type FlagSpecs = Record<string, FlagSpec<unknown>>;
+
+/** The values of a set of flags. */
+export type FlagValues<S extends FlagSpecs> = { -readonly [K in keyof S]: S[K] extends FlagSpec<infer T> ? T : never };
+
+/** A value parser's complaint, without the flag's name (parseFlags adds it). */
+export class FlagValueError extends Error {
+  override readonly name = 'FlagValueError';
+}
+
+/** A bad command line: the message is one line naming the flag (or variable) and why. */
+export class FlagError extends Error {
+  override readonly name = 'FlagError';
+  /** `--port`, or the environment variable's name when that was the source. */
+  readonly flag: string;
+
+  constructor(flag: string, message: string, options?: { cause?: unknown }) {
+    super(`${flag}: ${message}`, options);
+    this.flag = flag;
+  }
+}
+
+/** What a command line asks for. */
+export type CommandLine<S extends FlagSpecs> =
+  | { readonly kind: 'run'; readonly values: FlagValues<S> }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' };
+
+/**
+ * Parses `argv` (without node and script) against `specs`: `--name value` or `--name=value`; a flag wins over
+ * its environment variable, which wins over the default. `--help`/`-h` and `--version` stop parsing.
+ * Throws FlagError for an unknown flag, a missing value, a stray argument or a value its parser rejects.
+ */
+export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CommandLine<S> {
+  const raw = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
+    if (!arg.startsWith('--')) throw new FlagError(arg, 'unexpected argument (flags look like --port 9510; see --help)');
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!Object.hasOwn(specs, name)) throw new FlagError(`--${name}`, 'unknown flag (see --help)');
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new FlagError(`--${name}`, `needs a value (${specs[name]!.valueName})`);
+      i++;
+    }
+    raw.set(name, value);
+  }
+
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const fromFlag = raw.get(name);
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    const [source, text] =
+      fromFlag !== undefined ? [`--${name}`, fromFlag] : fromEnv !== undefined && fromEnv !== '' ? [spec.env!, fromEnv] : [undefined, undefined];
+    if (source === undefined || text === undefined) {
+      values[name] = spec.default;
+      continue;
+    }
+    try {
+      values[name] = spec.parse(text);
+    } catch (error) {
+      const why = error instanceof FlagValueError ? error.message : String(error);
+      throw new FlagError(source, why, { cause: error });
+    }
+  }
+  return { kind: 'run', values: values as FlagValues<S> };
+}
+
+/** The --help text. */
+export function formatHelp(program: string, description: string, specs: FlagSpecs): string {
+  const rows: [string, string][] = Object.entries(specs).map(([name, spec]) => {
+    const notes = [spec.env ? `env ${spec.env}` : undefined, `default ${spec.defaultText ?? String(spec.default)}`].filter(Boolean);
+    return [`--${name} ${spec.valueName}`, `${spec.description} (${notes.join(', ')})`];
+  });
+  rows.push(['--help', 'show this help and exit'], ['--version', 'print the version and exit']);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const lines = rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
+  return `usage: ${program} [flags]\n\n${description}\n\nflags:\n${lines.join('\n')}\n`;
+}
+
+/** Where runCommandLine writes and how it exits; process by default. */
+export interface CommandLineIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly exit: (code: number) => never;
+}
+
+const processIo: CommandLineIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  exit: (code) => process.exit(code),
+};
+
+/** Program name, version and description for runCommandLine. */
+export interface ProgramInfo {
+  readonly program: string;
+  readonly version: string;
+  readonly description: string;
+}
+
+/**
+ * Parses the command line; prints help or the version and exits 0 when asked; on a bad flag prints one line
+ * (`<program>: --port: "x" is not a port number`) to standard error and exits 2. Returns the values otherwise.
+ */
+export function runCommandLine<S extends FlagSpecs>(
+  info: ProgramInfo,
+  specs: S,
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  io: CommandLineIo = processIo,
+): FlagValues<S> {
+  let parsed: CommandLine<S>;
+  try {
+    parsed = parseFlags(specs, argv, env);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    io.stderr(`${info.program}: ${error.message}\n`);
+    return io.exit(2);
+  }
+  if (parsed.kind === 'help') {
+    io.stdout(formatHelp(info.program, info.description, specs));
+    return io.exit(0);
+  }
+  if (parsed.kind === 'version') {
+    io.stdout(`${info.program} ${info.version} (typescript, node ${process.versions.node}, ${process.platform}/${process.arch})\n`);
+    return io.exit(0);
+  }
+  return parsed.values;
+}
+
+// Value parsers.
+
+/** A TCP port, 0-65535 (0 picks a free one). */
+export function parsePort(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw.trim()) || Number(raw) > 65535) throw new FlagValueError(`${JSON.stringify(raw)} is not a port number (0-65535)`);
+  return Number(raw);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration parser (`1s`, `500ms`, `1.5s`, `2m`) accepting values within [minMs, maxMs]; returns milliseconds. */
+export function durationParser(minMs: number, maxMs: number): (raw: string) => number {
+  return (raw) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
+    if (!match) throw new FlagValueError(`${JSON.stringify(raw)} is not a duration (use e.g. 1s, 500ms, 2m)`);
+    const ms = Number(match[1]) * DURATION_UNITS[match[2]!]!;
+    if (ms < minMs || ms > maxMs) throw new FlagValueError(`${raw} is out of range (${formatDuration(minMs)} to ${formatDuration(maxMs)})`);
+    return ms;
+  };
+}
+
+/** Writes milliseconds the way durationParser reads them. */
+export function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** A non-empty string. */
+export function parseNonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new FlagValueError('must not be empty');
+  return raw;
+}
+
+/** A parser accepting one of `choices`. */
+export function choiceParser<T extends string>(choices: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(choices as readonly string[]).includes(raw)) throw new FlagValueError(`${JSON.stringify(raw)} is not one of ${choices.join(', ')}`);
+    return raw as T;
+  };
+}

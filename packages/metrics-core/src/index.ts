@@ -1,0 +1,28 @@
+export { acceptsGzip, createExposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE, toOpenMetrics } from './exposition.js';
+export type { Exposition, ExpositionBody, ExpositionFormat } from './exposition.js';
+export {
+  choiceParser,
+  durationParser,
+  FlagError,
+  FlagValueError,
+  formatDuration,
+  formatHelp,
+  parseFlags,
+  parseNonEmpty,
+  parsePort,
+  runCommandLine,
+} from './flags.js';
+export type { CommandLine, CommandLineIo, FlagSpec, FlagSpecs, FlagValues, ProgramInfo } from './flags.js';
+export { createExporterApp } from './http.js';
+export type { ExporterAppOptions, HealthReport } from './http.js';
+export { runExporter } from './lifecycle.js';
+export type { ExporterParts, RunExporterOptions, RunningExporter } from './lifecycle.js';
+export { createLogger, LOG_LEVELS, silentLogger } from './log.js';
+export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
+export { registerProcessMetrics } from './process-metrics.js';
+export { createRegistry, registerInfoMetric, runtimeLabel } from './registry.js';
+export type { InfoLabels } from './registry.js';
+export { createSampler, SAMPLER_LAG_BUCKETS } from './sampler.js';
+export type { Sampler, SamplerOptions, SamplerStatus, SamplerTick, ScheduleFn } from './sampler.js';
+export { ListenError, startServer } from './server.js';
+export type { FetchApp, RunningServer, StartServerOptions } from './server.js';

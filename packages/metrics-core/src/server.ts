@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+
+/** Anything with a fetch handler: a Hono app. */
+export interface FetchApp {
+  fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
+}
+
+/** Options for startServer. */
+export interface StartServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Idle keep-alive connections close after this; above the slowest scrape interval so scrapers reuse them. */
+  readonly keepAliveTimeoutMs?: number;
+  /** A client has this long to send its request headers (slow clients must not hold sockets forever). */
+  readonly headersTimeoutMs?: number;
+  /** And this long for the whole request. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  readonly server: Server;
+  /** The port bound (useful with port 0). */
+  readonly port: number;
+  /** `http://host:port`. */
+  readonly url: string;
+  /** Stops accepting, closes idle connections at once and the rest after `graceMs`; resolves when closed. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The listen failed: address in use, not available, no permission. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  readonly code: string;
+  readonly address: string;
+
+  constructor(address: string, code: string, cause: unknown) {
+    super(`cannot listen on ${address}: ${describeListenCode(code)}`, { cause });
+    this.code = code;
+    this.address = address;
+  }
+}
+
+function describeListenCode(code: string): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'address already in use';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this host';
+    case 'EACCES':
+      return 'permission denied';
+    case 'ENOTFOUND':
+      return 'host name not found';
+    default:
+      return code;
+  }
+}
+
+/** Serves `app` over HTTP/1.1 with timeouts fit for an exporter facing scrapers and the odd stuck client. */
+export function startServer(app: FetchApp, options: StartServerOptions): Promise<RunningServer> {
+  const server = createAdaptorServer({
+    fetch: app.fetch as never,
+    serverOptions: {
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      // How often Node checks the two timeouts above; its default (30 s) lets idle sockets pile up.
+      connectionsCheckingInterval: 2_000,
+    },
+  }) as Server;
+  server.maxHeadersCount = 64;
+  const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => reject(new ListenError(address, error.code ?? 'UNKNOWN', error));
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      const port = (server.address() as AddressInfo).port;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      resolve({
+        server,
+        port,
+        url: `http://${host}:${port}`,
+        close(graceMs = 500) {
+          return new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+            setTimeout(() => server.closeAllConnections(), graceMs).unref();
+          });
+        },
+      });
+    });
+  });
+}

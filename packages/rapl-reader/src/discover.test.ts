@@ -1,0 +1,86 @@
+import { loadPowercapTree, materializePowercapTree, powercapTreeNames, type MaterializedTree } from '@proj/fixtures';
+import { afterEach, describe, expect, it } from 'vitest';
+import { discoverZones } from './discover.js';
+import { readEnergy } from './read.js';
+import { nodeSysfsIo, type SysfsIo } from './sysfs.js';
+
+const trees: MaterializedTree[] = [];
+const materialize = (name: string): MaterializedTree => {
+  const tree = materializePowercapTree(name);
+  trees.push(tree);
+  return tree;
+};
+afterEach(() => {
+  while (trees.length > 0) trees.pop()!.remove();
+});
+
+describe.each(powercapTreeNames())('fixture tree %s', (name) => {
+  const { expect: expected } = loadPowercapTree(name);
+
+  it('yields exactly the expected zones, each once, with their labels, range and energy', () => {
+    const tree = materialize(name);
+    const discovery = discoverZones({ sysfsRoot: tree.root });
+    expect(discovery.error).toBeUndefined();
+    const { readings } = readEnergy(discovery.zones);
+    const got = readings.map(({ zone, energyUj }) => ({
+      zone: zone.zone,
+      ...(zone.package === undefined ? {} : { package: zone.package }),
+      path: zone.id,
+      max_energy_range_uj: zone.maxEnergyRangeUj,
+      energy_uj: energyUj,
+    }));
+    const byPath = (a: { path: string }, b: { path: string }) => a.path.localeCompare(b.path);
+    expect(got.sort(byPath)).toEqual([...expected.zones].sort(byPath));
+  });
+
+  it('sets aside what it must, as data', () => {
+    const tree = materialize(name);
+    const discovery = discoverZones({ sysfsRoot: tree.root });
+    const { failures } = readEnergy(discovery.zones);
+    expect(discovery.notExported.map((z) => z.id).sort()).toEqual([...(expected.not_exported ?? [])].sort());
+    expect(failures.map((f) => f.zone.id).sort()).toEqual([...(expected.unreadable ?? [])].sort());
+    expect(discovery.ignored.map((z) => z.id).sort()).toEqual([...(expected.ignored ?? [])].sort());
+    for (const failure of failures) expect(failure.error.reason).toBe('parse_error');
+  });
+});
+
+describe('discoverZones', () => {
+  it('treats a missing powercap class as no zones, not an error', () => {
+    const discovery = discoverZones({ sysfsRoot: '/nonexistent-sysfs-root' });
+    expect(discovery).toEqual({ zones: [], ignored: [], notExported: [] });
+  });
+
+  it('reports an unlistable powercap class as an error beside no zones', () => {
+    const io: SysfsIo = {
+      ...nodeSysfsIo,
+      readdir: () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      },
+    };
+    const discovery = discoverZones({ sysfsRoot: '/sys', io });
+    expect(discovery.zones).toEqual([]);
+    expect(discovery.error?.reason).toBe('permission_denied');
+  });
+
+  it('finds subzones that only live inside their parent directory', () => {
+    const tree = materialize('xeon-2socket-dram');
+    // Drop the class/ symlinks of the subzones: the parents' directories still hold them.
+    const base = loadPowercapTree('xeon-2socket-dram');
+    const symlinks = Object.fromEntries(Object.entries(base.symlinks).filter(([path]) => !/:\d+:\d+$/.test(path)));
+    const sparse = materializePowercapTree({ ...base, name: 'sparse', symlinks });
+    trees.push(sparse);
+    const ids = (root: string) => discoverZones({ sysfsRoot: root }).zones.map((z) => `${z.id}=${z.zone}/${z.package}`).sort();
+    expect(ids(sparse.root)).toEqual(ids(tree.root));
+    expect(ids(sparse.root)).toContain('intel-rapl:1:0=dram/1');
+  });
+
+  it('explains why a zone has no usable range', () => {
+    const tree = materialize('malformed-values');
+    const zones = discoverZones({ sysfsRoot: tree.root }).zones;
+    const byId = new Map(zones.map((z) => [z.id, z]));
+    expect(byId.get('intel-rapl:1')?.maxEnergyRangeError?.reason).toBe('parse_error');
+    expect(byId.get('intel-rapl:2')?.maxEnergyRangeError?.reason).toBe('parse_error');
+    expect(byId.get('intel-rapl:3')?.maxEnergyRangeError?.reason).toBe('not_found');
+    expect(byId.get('intel-rapl:0')?.maxEnergyRangeError).toBeUndefined();
+  });
+});

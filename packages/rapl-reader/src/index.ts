@@ -1,0 +1,13 @@
+export { discoverZones, compareZoneIds } from './discover.js';
+export type { DiscoverOptions, PowercapZone, ZoneDiscovery } from './discover.js';
+export { RaplError, RaplParseError, RaplReadError, reasonForCode } from './errors.js';
+export type { RaplErrorReason } from './errors.js';
+export { createEnergyMeter } from './meter.js';
+export type { EnergyMeter, EnergyMeterOptions, MeterStep } from './meter.js';
+export { packageIndexOf, parentZoneId, parseMicrojoules, parseZoneId, parseZoneName, zoneLabel } from './parse.js';
+export type { ZoneId } from './parse.js';
+export { readEnergy, readZoneEnergyUj } from './read.js';
+export type { EnergyRead, ReadEnergyOptions, ZoneReading, ZoneReadFailure } from './read.js';
+export { nodeSysfsIo } from './sysfs.js';
+export type { SysfsIo } from './sysfs.js';
+export { wrapDelta } from './wrap.js';

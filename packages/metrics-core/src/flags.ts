@@ -16,7 +16,7 @@ export interface FlagSpec<T> {
 export type FlagSpecs = Record<string, FlagSpec<unknown>>;
 
 /** The values of a set of flags. */
-export type FlagValues<S extends FlagSpecs> = { -readonly [K in keyof S]: S[K] extends FlagSpec<infer T> ? T : never };
+export type FlagValues<S extends FlagSpecs> = { -readonly [K in keyof S]: S[K] extends { parse: (raw: string) => infer T } ? T : never };
 
 /** A value parser's complaint, without the flag's name (parseFlags adds it). */
 export class FlagValueError extends Error {

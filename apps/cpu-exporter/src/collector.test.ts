@@ -1,0 +1,179 @@
+import { materializePowercapTree, powercapTreeNames, loadPowercapTree, type MaterializedTree } from '@proj/fixtures';
+import { nodeSysfsIo, type SysfsIo } from '@proj/rapl-reader';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRaplCollector, type RaplCollectorOptions } from './collector.js';
+
+const trees: MaterializedTree[] = [];
+afterEach(() => {
+  while (trees.length > 0) trees.pop()!.remove();
+});
+
+/** A collector over a fixture tree, with a clock the test moves. */
+function setup(treeName: string, overrides: Partial<RaplCollectorOptions> = {}) {
+  const tree = materializePowercapTree(treeName);
+  trees.push(tree);
+  const registry = new Registry();
+  let t = 0;
+  const collector = createRaplCollector({ sysfsRoot: tree.root, registry, now: () => t, ...overrides });
+  const at = (ms: number) => {
+    t = ms;
+    collector.sample();
+  };
+  /** Current value of a metric's series whose labels include `labels`; undefined when the series is absent. */
+  const value = async (name: string, labels: Record<string, string> = {}) => {
+    const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+    const series = metric?.values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want));
+    return series?.value;
+  };
+  const series = async (name: string) => (await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values.map((v) => v.labels) ?? [];
+  return { tree, registry, collector, at, value, series };
+}
+
+/** node:fs, except that some files throw an errno while `failing.active` is true. */
+function failingIo(code: string, suffix: string) {
+  const state = { active: true };
+  const io: SysfsIo = {
+    ...nodeSysfsIo,
+    readFile(path) {
+      if (state.active && path.endsWith(suffix)) throw Object.assign(new Error(`${code}: injected`), { code });
+      return nodeSysfsIo.readFile(path);
+    },
+  };
+  return { io, state };
+}
+
+describe.each(powercapTreeNames())('collector on %s', (name) => {
+  const { expect: expected } = loadPowercapTree(name);
+
+  it('exports each expected zone once, with its labels, and 0 W while nothing moves', async () => {
+    const { at, series, value } = setup(name);
+    at(0);
+    at(1000);
+    const want = expected.zones.map((z) => (z.package === undefined ? { zone: z.zone } : { zone: z.zone, package: z.package }));
+    const sort = (a: object[]) => a.map((l) => JSON.stringify(l)).sort();
+    expect(sort(await series('rapl_power_watts'))).toEqual(sort(want));
+    expect(sort(await series('rapl_energy_joules_total'))).toEqual(sort(want));
+    for (const labels of await series('rapl_power_watts')) expect(await value('rapl_power_watts', labels as Record<string, string>)).toBe(0);
+    expect(await value('rapl_available')).toBe(expected.zones.length > 0 ? 1 : 0);
+    expect(await value('cpu_exporter_read_errors_total', { reason: 'parse_error' })).toBe(2 * (expected.unreadable?.length ?? 0));
+  });
+});
+
+describe('createRaplCollector', () => {
+  it('exports power only once two readings exist, then the exact average power', async () => {
+    const { tree, at, value } = setup('intel-laptop-psys-symlinks');
+    at(0);
+    expect(await value('rapl_power_watts', { zone: 'package_0' })).toBeUndefined();
+    expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(0);
+    tree.setEnergyUj('intel-rapl:0', 26963529117 + 7_250_000);
+    at(500);
+    expect(await value('rapl_power_watts', { zone: 'package_0' })).toBe(14.5);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(7.25);
+  });
+
+  it('counts zones discovered, readable or not', async () => {
+    const { at, value } = setup('malformed-values');
+    at(0);
+    expect(await value('rapl_zones_discovered')).toBe(8);
+    expect(await value('rapl_available')).toBe(1);
+  });
+
+  it('skips a zone that answers EACCES, counts it, goes on with the others, and recovers the energy across the gap', async () => {
+    const { io, state } = failingIo('EACCES', 'intel-rapl:0:1/energy_uj');
+    const { tree, at, value, collector } = setup('intel-laptop-psys-symlinks', { io });
+    at(0);
+    at(1000);
+    expect(await value('cpu_exporter_read_errors_total', { reason: 'permission_denied' })).toBe(2);
+    expect(await value('rapl_power_watts', { zone: 'uncore' })).toBeUndefined();
+    expect(await value('rapl_power_watts', { zone: 'core' })).toBe(0);
+    expect(collector.health()).toMatchObject({ status: 'degraded' });
+    expect(collector.health().reasons[0]).toContain('1 of 5 RAPL zones unreadable: intel-rapl:0:1: permission_denied');
+    expect(collector.health().reasons[0]).toContain('root');
+
+    // Readable again: the first reading is the baseline; energy used while unreadable is not lost.
+    state.active = false;
+    at(2000);
+    tree.setEnergyUj('intel-rapl:0:1', 6564982278 + 3_000_000);
+    at(3000);
+    expect(await value('rapl_power_watts', { zone: 'uncore' })).toBe(3);
+    expect(await value('rapl_energy_joules_total', { zone: 'uncore' })).toBe(3);
+    expect(collector.health()).toMatchObject({ status: 'ok', reasons: [] });
+  });
+
+  it('turning EACCES mid-run and back keeps the energy used while unreadable', async () => {
+    const { io, state } = failingIo('EACCES', 'intel-rapl:0/energy_uj');
+    state.active = false;
+    const { tree, at, value } = setup('intel-laptop-psys-symlinks', { io });
+    at(0);
+    tree.setEnergyUj('intel-rapl:0', 26963529117 + 10_000_000);
+    at(1000);
+    state.active = true;
+    tree.setEnergyUj('intel-rapl:0', 26963529117 + 20_000_000);
+    at(2000);
+    tree.setEnergyUj('intel-rapl:0', 26963529117 + 30_000_000);
+    at(3000);
+    expect(await value('rapl_power_watts', { zone: 'package_0' })).toBeUndefined();
+    state.active = false;
+    tree.setEnergyUj('intel-rapl:0', 26963529117 + 40_000_000);
+    at(4000);
+    // 30 J over the 3 s since the last good reading
+    expect(await value('rapl_power_watts', { zone: 'package_0' })).toBe(10);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(40);
+  });
+
+  it('counts a counter reset without a usable range as a skipped interval, never negative power', async () => {
+    const { tree, at, value } = setup('malformed-values');
+    at(0);
+    tree.setEnergyUj('intel-rapl:1', 5);
+    at(1000);
+    expect(await value('rapl_power_watts', { zone: 'package_1' })).toBeUndefined();
+    expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(1);
+    tree.setEnergyUj('intel-rapl:1', 2_000_005);
+    at(2000);
+    expect(await value('rapl_power_watts', { zone: 'package_1' })).toBe(2);
+  });
+
+  it('finds zones that appear later (a driver loaded after start)', async () => {
+    const { tree, at, value, collector } = setup('no-powercap', { rediscoverEveryMs: 5000 });
+    at(0);
+    expect(await value('rapl_available')).toBe(0);
+    expect(collector.health().status).toBe('degraded');
+    expect(collector.health().reasons[0]).toContain('no RAPL zones under');
+    materializePowercapTree('amd-epyc-7401p', tree.root);
+    at(1000);
+    expect(await value('rapl_available')).toBe(0);
+    at(5000);
+    expect(await value('rapl_available')).toBe(1);
+    expect(await value('rapl_zones_discovered')).toBe(2);
+    expect(collector.health().status).toBe('ok');
+  });
+
+  it('drops a vanished zone at once and takes it back, energy total continuing, when it returns', async () => {
+    const { tree, at, value } = setup('procfs-intel-hex-id', { rediscoverEveryMs: 60_000 });
+    const dir = tree.zoneDir('intel-rapl:a');
+    const hidden = join(tree.root, 'hidden-zone');
+    at(0);
+    tree.setEnergyUj('intel-rapl:a', 240422366267 + 1_000_000);
+    at(1000);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(1);
+    renameSync(dir, hidden);
+    at(2000); // the read fails (not_found) and asks for rediscovery
+    expect(await value('cpu_exporter_read_errors_total', { reason: 'not_found' })).toBe(1);
+    at(3000);
+    expect(await value('rapl_zones_discovered')).toBe(2);
+    expect(await value('rapl_power_watts', { zone: 'package_10' })).toBeUndefined();
+    renameSync(hidden, dir);
+    tree.setEnergyUj('intel-rapl:a', 5_000_000); // the driver came back with a fresh counter
+    at(62_000); // not yet time to look again (last looked at 3000)
+    expect(await value('rapl_zones_discovered')).toBe(2);
+    at(63_000);
+    expect(await value('rapl_zones_discovered')).toBe(3);
+    tree.setEnergyUj('intel-rapl:a', 7_000_000);
+    at(64_000);
+    expect(await value('rapl_power_watts', { zone: 'package_10' })).toBe(2);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(3);
+  });
+});

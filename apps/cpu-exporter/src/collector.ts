@@ -1,0 +1,191 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { silentLogger, type HealthReport, type Logger } from '@proj/metrics-core';
+import {
+  createEnergyMeter,
+  discoverZones,
+  readEnergy,
+  type PowercapZone,
+  type RaplError,
+  type RaplErrorReason,
+  type SysfsIo,
+  type ZoneDiscovery,
+} from '@proj/rapl-reader';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Options for createRaplCollector. */
+export interface RaplCollectorOptions {
+  readonly sysfsRoot: string;
+  readonly registry: Registry;
+  readonly io?: SysfsIo;
+  /** Monotonic clock for the readings, milliseconds. */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+  /** How often to look for zones again (a driver loaded later, a zone gone). */
+  readonly rediscoverEveryMs?: number;
+  /** Readings further apart than this are not trusted across a wrap (see createEnergyMeter). */
+  readonly maxGapMs?: number;
+}
+
+/** Reads RAPL zones into the registry's metrics, one call per sampler tick. */
+export interface RaplCollector {
+  /** Reads every zone once and updates every metric. Never reads anything at scrape time. */
+  sample(): void;
+  /** What /health says about RAPL. */
+  health(): HealthReport;
+}
+
+const READ_ERROR_REASONS: readonly RaplErrorReason[] = ['permission_denied', 'not_found', 'io_error', 'no_data', 'parse_error', 'other'];
+const SKIP_REASONS = ['reset', 'gap'] as const;
+
+type ZoneLabels = { zone: string; package?: string };
+
+const labelsOf = (zone: PowercapZone): ZoneLabels => (zone.package === undefined ? { zone: zone.zone } : { zone: zone.zone, package: zone.package });
+
+/**
+ * Creates the RAPL collector: zone discovery (again every `rediscoverEveryMs`, so a driver loaded later is
+ * found), energy reads with wrap correction, and the `rapl_*` and `cpu_exporter_read_errors_total` metrics.
+ */
+export function createRaplCollector(options: RaplCollectorOptions): RaplCollector {
+  const { sysfsRoot, registry } = options;
+  const io = options.io;
+  const now = options.now ?? (() => performance.now());
+  const logger = options.logger ?? silentLogger;
+  const rediscoverEveryMs = options.rediscoverEveryMs ?? 10_000;
+  const meter = createEnergyMeter(options.maxGapMs === undefined ? {} : { maxGapMs: options.maxGapMs });
+  const registers = [registry];
+
+  const power = new Gauge({
+    name: 'rapl_power_watts',
+    help: 'Average power of a RAPL zone over the last sampler interval (wrap-corrected energy delta / monotonic time).',
+    labelNames: ['zone', 'package'],
+    registers,
+  });
+  const energy = new Counter({
+    name: 'rapl_energy_joules_total',
+    help: 'Energy used by a RAPL zone since the exporter started, corrected across counter wraparound.',
+    labelNames: ['zone', 'package'],
+    registers,
+  });
+  const available = new Gauge({ name: 'rapl_available', help: '1 when at least one RAPL zone was readable in the last sample.', registers });
+  const discovered = new Gauge({
+    name: 'rapl_zones_discovered',
+    help: 'RAPL zones found under the powercap class, each physical zone once, readable or not.',
+    registers,
+  });
+  const readErrors = new Counter({
+    name: 'cpu_exporter_read_errors_total',
+    help: 'Zone reads that failed, by reason (permission_denied: energy_uj is root-only; parse_error: malformed value).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const skipped = new Counter({
+    name: 'cpu_exporter_energy_intervals_skipped_total',
+    help: 'Intervals left out of energy and power: reset (counter went down with no usable max_energy_range_uj), gap (readings too far apart to correct a wrap).',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of READ_ERROR_REASONS) readErrors.inc({ reason }, 0);
+  for (const reason of SKIP_REASONS) skipped.inc({ reason }, 0);
+
+  let discovery: ZoneDiscovery = { zones: [], ignored: [], notExported: [] };
+  let lastDiscoveryAtMs = Number.NEGATIVE_INFINITY;
+  let rediscoverNow = true;
+  let lastFailures = new Map<string, RaplError>();
+  let lastReadable = 0;
+
+  const rediscover = (atMs: number): void => {
+    const next = discoverZones(io === undefined ? { sysfsRoot } : { sysfsRoot, io });
+    const first = lastDiscoveryAtMs === Number.NEGATIVE_INFINITY;
+    lastDiscoveryAtMs = atMs;
+    rediscoverNow = false;
+    const before = new Map(discovery.zones.map((z) => [z.id, z]));
+    const after = new Map(next.zones.map((z) => [z.id, z]));
+    for (const [id, zone] of before) {
+      const still = after.get(id);
+      if (still && still.zone === zone.zone && still.package === zone.package) continue;
+      power.remove(labelsOf(zone));
+      meter.forget(id);
+      logger.info('RAPL zone gone', { id, zone: zone.zone, package: zone.package });
+    }
+    for (const [id, zone] of after) {
+      if (before.has(id)) continue;
+      logger.info('RAPL zone found', { id, zone: zone.zone, package: zone.package, max_energy_range_uj: zone.maxEnergyRangeUj ?? 'unusable' });
+      if (zone.maxEnergyRangeError) logger.warn('RAPL zone has no usable max_energy_range_uj: a decrease will be treated as a reset', { id, error: zone.maxEnergyRangeError.message });
+    }
+    if (next.error && next.error.message !== discovery.error?.message) logger.warn('cannot list powercap zones', { error: next.error.message });
+    if (next.zones.length === 0 && (first || before.size > 0)) {
+      logger.warn('no RAPL zones: serving rapl_available 0 and looking again', { powercap: join(sysfsRoot, 'class', 'powercap'), every_s: rediscoverEveryMs / 1000 });
+    }
+    discovery = next;
+    discovered.set(next.zones.length);
+  };
+
+  return {
+    sample() {
+      const startedAtMs = now();
+      if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) rediscover(startedAtMs);
+
+      const { readings, failures } = readEnergy(discovery.zones, io === undefined ? { now } : { io, now });
+      for (const { zone, energyUj, atMs } of readings) {
+        const step = meter.update(zone.id, energyUj, atMs, zone.maxEnergyRangeUj);
+        const labels = labelsOf(zone);
+        energy.inc(labels, step.deltaUj === null ? 0 : step.deltaUj / 1e6);
+        if (step.powerWatts === null) power.remove(labels);
+        else power.set(labels, step.powerWatts);
+        if (step.skipped === 'reset' || step.skipped === 'gap') {
+          skipped.inc({ reason: step.skipped });
+          logger.warn('energy interval skipped', { id: zone.id, reason: step.skipped, energy_uj: energyUj });
+        }
+      }
+
+      const failuresNow = new Map<string, RaplError>();
+      for (const { zone, error } of failures) {
+        failuresNow.set(zone.id, error);
+        readErrors.inc({ reason: error.reason });
+        power.remove(labelsOf(zone));
+        if (error.reason === 'not_found') rediscoverNow = true;
+        // Log when a zone starts failing or fails differently, not every second.
+        if (lastFailures.get(zone.id)?.reason !== error.reason) logger.warn('RAPL zone unreadable', { id: zone.id, reason: error.reason, error: error.message });
+      }
+      for (const id of lastFailures.keys()) {
+        if (!failuresNow.has(id) && discovery.zones.some((z) => z.id === id)) logger.info('RAPL zone readable again', { id });
+      }
+      lastFailures = failuresNow;
+      lastReadable = readings.length;
+      available.set(readings.length > 0 ? 1 : 0);
+    },
+
+    health() {
+      const zones = discovery.zones;
+      const reasons: string[] = [];
+      const classDir = join(sysfsRoot, 'class', 'powercap');
+      if (discovery.error) reasons.push(`cannot list ${classDir}: ${discovery.error.message}`);
+      else if (zones.length === 0) {
+        reasons.push(
+          `no RAPL zones under ${classDir} (no powercap driver such as intel_rapl_msr loaded, a VM, or the host's /sys not mounted); looking again every ${rediscoverEveryMs / 1000} s`,
+        );
+      } else if (lastFailures.size > 0) {
+        const what = [...lastFailures].map(([id, error]) => `${id}: ${error.reason}`).join(', ');
+        const hint = [...lastFailures.values()].some((e) => e.reason === 'permission_denied')
+          ? ' (energy_uj is readable by root only since CVE-2020-8694: run the exporter as root)'
+          : '';
+        reasons.push(`${lastFailures.size} of ${zones.length} RAPL zones unreadable: ${what}${hint}`);
+      }
+      return {
+        status: reasons.length === 0 ? 'ok' : 'degraded',
+        reasons,
+        details: {
+          sysfs_root: sysfsRoot,
+          rapl_available: lastReadable > 0,
+          zones: zones.map((z) => ({
+            id: z.id,
+            zone: z.zone,
+            ...(z.package === undefined ? {} : { package: z.package }),
+            readable: !lastFailures.has(z.id),
+          })),
+        },
+      };
+    },
+  };
+}

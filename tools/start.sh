@@ -13,7 +13,7 @@ trap stop INT TERM EXIT
 if [ "$(id -u)" -ne 0 ]; then
   echo "start: not root: the CPU exporter will report energy_uj as unreadable (permission_denied); run with sudo for RAPL" >&2
 fi
-node apps/cpu-exporter/dist/main.js --port "${CPU_EXPORTER_PORT:-9510}" "$@" &
+node apps/cpu-exporter/dist/main.js --port "${CPU_EXPORTER_PORT:-9510}" &
 pids+=($!)
 if [ -f apps/gpu-exporter/dist/main.js ]; then
   node apps/gpu-exporter/dist/main.js --port "${GPU_EXPORTER_PORT:-9511}" &

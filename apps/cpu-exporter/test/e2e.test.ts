@@ -1,0 +1,192 @@
+// The built exporter as a process, against fixture trees: what a user runs.
+import {
+  loadPowercapTree,
+  maskVolatile,
+  materializePowercapTree,
+  parseSamples,
+  powercapTreeNames,
+  runToExit,
+  sampleValue,
+  spawnServer,
+  type MaterializedTree,
+  type SpawnedServer,
+} from '@proj/fixtures';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+beforeAll(() => {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build first (pnpm nx run cpu-exporter:build)`);
+});
+
+async function start(tree: MaterializedTree, ...args: string[]): Promise<SpawnedServer> {
+  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', tree.root, ...args]);
+  cleanups.push(() => server.stop('SIGKILL'));
+  return server;
+}
+
+function tree(name: string): MaterializedTree {
+  const t = materializePowercapTree(name);
+  cleanups.push(() => t.remove());
+  return t;
+}
+
+async function health(server: SpawnedServer): Promise<{ status: string; reasons: string[]; sampler: { ticks: number } }> {
+  return (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[]; sampler: { ticks: number } };
+}
+
+async function waitForTicks(server: SpawnedServer, ticks: number): Promise<void> {
+  for (;;) {
+    if ((await health(server)).sampler.ticks >= ticks) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.each(powercapTreeNames())('cpu_exporter on %s', (name) => {
+  it('serves /metrics equal to the golden file (time-dependent values masked)', async () => {
+    const server = await start(tree(name), '--interval', '200ms');
+    await waitForTicks(server, 2);
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const body = await res.text();
+
+    // Read errors grow by one per unreadable zone per tick: check that here, mask it in the golden file.
+    const samples = parseSamples(body);
+    const ticks = sampleValue(samples, 'cpu_exporter_sampler_ticks_total')!;
+    const unreadable = loadPowercapTree(name).expect.unreadable?.length ?? 0;
+    expect(sampleValue(samples, 'cpu_exporter_read_errors_total', { reason: 'parse_error' })).toBe(ticks * unreadable);
+    for (const reason of ['permission_denied', 'not_found', 'io_error', 'no_data', 'other']) {
+      expect(sampleValue(samples, 'cpu_exporter_read_errors_total', { reason })).toBe(0);
+    }
+
+    await expect(maskVolatile(body, [/^cpu_exporter_read_errors_total$/])).toMatchFileSnapshot(`golden/${name}.prom`);
+  });
+});
+
+describe('cpu_exporter process', () => {
+  it('answers /health, /, 404 and 405', async () => {
+    const server = await start(tree('intel-laptop-psys-symlinks'));
+    const ok = await fetch(`${server.url}/health`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: 'ok', reasons: [], rapl_available: true });
+    expect((await fetch(`${server.url}/`)).status).toBe(200);
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    const post = await fetch(`${server.url}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('keeps serving without powercap: rapl_available 0 and a degraded 200 /health', async () => {
+    const server = await start(tree('no-powercap'));
+    const body = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sampleValue(body, 'rapl_available')).toBe(0);
+    expect(sampleValue(body, 'rapl_zones_discovered')).toBe(0);
+    expect(sampleValue(body, 'cpu_exporter_info', { language: 'typescript' })).toBe(1);
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { status: string; reasons: string[] };
+    expect(report.status).toBe('degraded');
+    expect(report.reasons[0]).toContain('no RAPL zones');
+  });
+
+  it('reports power and energy as the counters move, across a wrap', async () => {
+    const t = tree('amd-epyc-7401p');
+    const max = 65532610987;
+    t.setEnergyUj('intel-rapl:0', max - 1_000_000);
+    const server = await start(t, '--interval', '100ms');
+    await waitForTicks(server, 1);
+    t.setEnergyUj('intel-rapl:0', 4_000_000); // wrapped: 1 J to the top, then 4 J
+    const before = (await health(server)).sampler.ticks;
+    await waitForTicks(server, before + 2);
+    const body = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sampleValue(body, 'rapl_energy_joules_total', { zone: 'package_0' })).toBe(5);
+    expect(sampleValue(body, 'rapl_power_watts', { zone: 'package_0' })).toBe(0); // nothing moved in the last interval
+    expect(sampleValue(body, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
+  });
+
+  it('serves the same rapl_power_watts to two scrapers at different rates for the same sample', async () => {
+    const t = tree('intel-laptop-psys-symlinks');
+    const server = await start(t, '--interval', '200ms');
+    // A writer moves package-0 at a rate that changes all the time.
+    let energyUj = 26963529117;
+    const writer = setInterval(() => {
+      energyUj += Math.floor(Math.random() * 5_000_000);
+      t.setEnergyUj('intel-rapl:0', energyUj);
+    }, 37);
+    cleanups.push(() => clearInterval(writer));
+
+    const seen = [new Map<number, number>(), new Map<number, number>()];
+    const scrape = async (into: Map<number, number>) => {
+      const samples = parseSamples(await (await fetch(`${server.url}/metrics`)).text());
+      const at = sampleValue(samples, 'cpu_exporter_last_sample_timestamp_seconds');
+      const watts = sampleValue(samples, 'rapl_power_watts', { zone: 'package_0' });
+      if (at !== undefined && watts !== undefined) into.set(at, watts);
+    };
+    const deadline = Date.now() + 2500;
+    await Promise.all(
+      [50, 130].map(async (everyMs, i) => {
+        while (Date.now() < deadline) {
+          await scrape(seen[i]!);
+          await new Promise((resolve) => setTimeout(resolve, everyMs));
+        }
+      }),
+    );
+    const common = [...seen[0]!.keys()].filter((at) => seen[1]!.has(at));
+    expect(common.length).toBeGreaterThan(3);
+    for (const at of common) expect(seen[1]!.get(at)).toBe(seen[0]!.get(at));
+    // and the power really moved between samples: the window is the sampler's, not the scraper's
+    expect(new Set(common.map((at) => seen[0]!.get(at))).size).toBeGreaterThan(1);
+  });
+
+  it('exits 0 within a second of SIGTERM and of SIGINT', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const server = await start(tree('amd-epyc-7401p'));
+      await fetch(`${server.url}/metrics`, { keepalive: true });
+      const { code, ms } = await server.stop(signal);
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(1000);
+    }
+  });
+
+  it.each([
+    [['--port', 'abc'], 'cpu_exporter: --port: "abc" is not a port number (0-65535)'],
+    [['--interval', 'fast'], 'cpu_exporter: --interval: "fast" is not a duration (use e.g. 1s, 500ms, 2m)'],
+    [['--sysfs-root', '/nonexistent'], 'cpu_exporter: --sysfs-root: /nonexistent is not a directory'],
+    [['--bogus'], 'cpu_exporter: --bogus: unknown flag (see --help)'],
+  ])('exits 2 with one clear line for %j', async (args, line) => {
+    const { code, stdout, stderr } = await runToExit(ENTRY, args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`${line}\n`);
+  });
+
+  it('exits 2 for a bad environment value, naming the variable', async () => {
+    const { code, stderr } = await runToExit(ENTRY, [], { CPU_EXPORTER_PORT: 'x' });
+    expect(code).toBe(2);
+    expect(stderr).toBe('cpu_exporter: CPU_EXPORTER_PORT: "x" is not a port number (0-65535)\n');
+  });
+
+  it('exits 1 with one line when the port is taken', async () => {
+    const first = await start(tree('amd-epyc-7401p'));
+    const port = new URL(first.url).port;
+    const { code, stderr } = await runToExit(ENTRY, ['--port', port, '--host', '127.0.0.1', '--sysfs-root', '/']);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
+  });
+
+  it('prints --help and --version', async () => {
+    const help = await runToExit(ENTRY, ['--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--port', '--host', '--interval', '--sysfs-root', '--log-level', 'CPU_EXPORTER_PORT']) expect(help.stdout).toContain(flag);
+    const version = await runToExit(ENTRY, ['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^cpu_exporter \d+\.\d+\.\d+ \(typescript, node /);
+  });
+});

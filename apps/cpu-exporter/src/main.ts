@@ -1,4 +1,4 @@
-import { createLogger, ListenError, runCommandLine, runExporter } from '@proj/metrics-core';
+import { createLogger, ListenError, runCommandLine, runExporter, runHealthcheck } from '@proj/metrics-core';
 import { createCpuExporter } from './exporter.js';
 import { cpuExporterFlags } from './flags.js';
 
@@ -7,7 +7,7 @@ declare const __EXPORTER_VERSION__: string | undefined;
 const VERSION = typeof __EXPORTER_VERSION__ === 'string' ? __EXPORTER_VERSION__ : '0.0.0-dev';
 
 async function main(): Promise<void> {
-  const flags = runCommandLine(
+  const { values: flags, healthcheck } = runCommandLine(
     {
       program: 'cpu_exporter',
       version: VERSION,
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     },
     cpuExporterFlags,
   );
+  if (healthcheck) process.exit(await runHealthcheck({ host: flags.host, port: flags.port }));
   const logger = createLogger({ level: flags['log-level'] });
   logger.info('starting cpu_exporter', { version: VERSION, sysfs_root: flags['sysfs-root'], interval_ms: flags.interval });
   const exporter = createCpuExporter({ sysfsRoot: flags['sysfs-root'], intervalMs: flags.interval, version: VERSION, logger });

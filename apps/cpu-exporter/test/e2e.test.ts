@@ -190,3 +190,16 @@ describe('cpu_exporter process', () => {
     expect(version.stdout).toMatch(/^cpu_exporter \d+\.\d+\.\d+ \(typescript, node /);
   });
 });
+
+describe('cpu_exporter --healthcheck', () => {
+  it('exits 0 while the exporter on that port answers, 1 when none does', async () => {
+    const server = await start(tree('amd-epyc-7401p'));
+    const port = new URL(server.url).port;
+    const up = await runToExit(ENTRY, ['--healthcheck', '--host', '127.0.0.1'], { CPU_EXPORTER_PORT: port });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain('"status":"ok"');
+    await server.stop();
+    const down = await runToExit(ENTRY, ['--healthcheck', '--host', '127.0.0.1', '--port', port]);
+    expect(down.code).toBe(1);
+  });
+});

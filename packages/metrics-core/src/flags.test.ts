@@ -120,6 +120,13 @@ describe('runCommandLine', () => {
   });
 
   it('returns the values otherwise', () => {
-    expect(runCommandLine(info, specs, ['--port', '1'], {}, io()).port).toBe(1);
+    expect(runCommandLine(info, specs, ['--port', '1'], {}, io())).toEqual({
+      values: { port: 1, host: '0.0.0.0', interval: 1000, 'log-level': 'info' },
+      healthcheck: false,
+    });
+  });
+
+  it('asks for a healthcheck with the same flags and environment', () => {
+    expect(runCommandLine(info, specs, ['--healthcheck'], { X_PORT: '9600' }, io())).toMatchObject({ values: { port: 9600 }, healthcheck: true });
   });
 });

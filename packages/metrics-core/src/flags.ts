@@ -35,9 +35,10 @@ export class FlagError extends Error {
   }
 }
 
-/** What a command line asks for. */
+/** What a command line asks for: serve, probe a running exporter's /health (`--healthcheck`), help, version. */
 export type CommandLine<S extends FlagSpecs> =
   | { readonly kind: 'run'; readonly values: FlagValues<S> }
+  | { readonly kind: 'healthcheck'; readonly values: FlagValues<S> }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' };
 
@@ -48,10 +49,15 @@ export type CommandLine<S extends FlagSpecs> =
  */
 export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CommandLine<S> {
   const raw = new Map<string, string>();
+  let healthcheck = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     if (arg === '--version') return { kind: 'version' };
+    if (arg === '--healthcheck') {
+      healthcheck = true;
+      continue;
+    }
     if (!arg.startsWith('--')) throw new FlagError(arg, 'unexpected argument (flags look like --port 9510; see --help)');
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
@@ -83,7 +89,7 @@ export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[
       throw new FlagError(source, why, { cause: error });
     }
   }
-  return { kind: 'run', values: values as FlagValues<S> };
+  return { kind: healthcheck ? 'healthcheck' : 'run', values: values as FlagValues<S> };
 }
 
 /** The --help text. */
@@ -92,7 +98,11 @@ export function formatHelp(program: string, description: string, specs: FlagSpec
     const notes = [spec.env ? `env ${spec.env}` : undefined, `default ${spec.defaultText ?? String(spec.default)}`].filter(Boolean);
     return [`--${name} ${spec.valueName}`, `${spec.description} (${notes.join(', ')})`];
   });
-  rows.push(['--help', 'show this help and exit'], ['--version', 'print the version and exit']);
+  rows.push(
+    ['--healthcheck', "ask the exporter running at --host/--port for /health; exit 0 if it answers 200 (for container healthchecks)"],
+    ['--help', 'show this help and exit'],
+    ['--version', 'print the version and exit'],
+  );
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const lines = rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
   return `usage: ${program} [flags]\n\n${description}\n\nflags:\n${lines.join('\n')}\n`;
@@ -118,6 +128,12 @@ export interface ProgramInfo {
   readonly description: string;
 }
 
+/** The flag values, and whether `--healthcheck` asked to probe a running exporter instead of serving. */
+export interface ParsedCommandLine<S extends FlagSpecs> {
+  readonly values: FlagValues<S>;
+  readonly healthcheck: boolean;
+}
+
 /**
  * Parses the command line; prints help or the version and exits 0 when asked; on a bad flag prints one line
  * (`<program>: --port: "x" is not a port number`) to standard error and exits 2. Returns the values otherwise.
@@ -128,7 +144,7 @@ export function runCommandLine<S extends FlagSpecs>(
   argv: readonly string[] = process.argv.slice(2),
   env: Readonly<Record<string, string | undefined>> = process.env,
   io: CommandLineIo = processIo,
-): FlagValues<S> {
+): ParsedCommandLine<S> {
   let parsed: CommandLine<S>;
   try {
     parsed = parseFlags(specs, argv, env);
@@ -145,7 +161,7 @@ export function runCommandLine<S extends FlagSpecs>(
     io.stdout(`${info.program} ${info.version} (typescript, node ${process.versions.node}, ${process.platform}/${process.arch})\n`);
     return io.exit(0);
   }
-  return parsed.values;
+  return { values: parsed.values, healthcheck: parsed.kind === 'healthcheck' };
 }
 
 // Value parsers.

@@ -12,7 +12,9 @@ export {
   parsePort,
   runCommandLine,
 } from './flags.js';
-export type { CommandLine, CommandLineIo, FlagSpec, FlagSpecs, FlagValues, ProgramInfo } from './flags.js';
+export type { CommandLine, CommandLineIo, FlagSpec, FlagSpecs, FlagValues, ParsedCommandLine, ProgramInfo } from './flags.js';
+export { runHealthcheck } from './healthcheck.js';
+export type { HealthcheckTarget } from './healthcheck.js';
 export { createExporterApp } from './http.js';
 export type { ExporterAppOptions, HealthReport } from './http.js';
 export { runExporter } from './lifecycle.js';

@@ -1,0 +1,75 @@
+import {
+  NvsmiDeviceHandleError,
+  NvsmiDriverError,
+  NvsmiGpuLostError,
+  NvsmiInvalidFieldError,
+  NvsmiNoDevicesError,
+  type NvsmiMessageError,
+} from './errors.js';
+
+// The wordings below are the ones real drivers print, as found in captures and public reports; nvidia-smi puts
+// most of them on stdout (the invalid-field one certainly: see the CoHDI capture), so look at both streams.
+const INVALID_FIELD = /^Field "(.*)" is not a valid field to query\.$/;
+// `GPU 0000:0A:00.0` and `GPU0000:20:00.0` (no space) both occur; NVML's error string ends at the first period.
+const DEVICE_HANDLE = /^Unable to determine the device handle for GPU ?([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-9A-Fa-f]+): ([^.]+)/;
+const DRIVER_UNREACHABLE = /^NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\b/;
+const LIBRARY_NOT_FOUND = /^NVIDIA-SMI couldn't find libnvidia-ml\.so library in your system\b/;
+const NVML_INIT = /^Failed to initialize NVML: (.+)$/;
+const NO_DEVICES = /^No devices were found$/;
+
+// Second lines of the multi-line messages above: part of the message, not data and not garbage.
+const CONTINUATIONS = [
+  /^Please also try adding directory that contains libnvidia-ml\.so to your system PATH\.$/,
+  /^Make sure that the latest NVIDIA driver is installed and running\.$/,
+  /^NVML library version: \S+$/,
+  /^Unable to determine the number of GPUs$/,
+];
+
+/**
+ * Recognises one line that nvidia-smi prints when it cannot answer, as the typed error it stands for; undefined
+ * for any other line. Trailing whitespace and a CR are ignored. Pure.
+ */
+export function parseNvidiaSmiMessage(line: string, lineNumber?: number): NvsmiMessageError | undefined {
+  const text = line.trimEnd();
+  const at = lineNumber === undefined ? {} : { lineNumber };
+  let match = INVALID_FIELD.exec(text);
+  if (match) return new NvsmiInvalidFieldError(text, match[1]!, at);
+  match = DEVICE_HANDLE.exec(text);
+  if (match) {
+    const pciBusId = match[1]!;
+    const nvmlError = match[2]!;
+    if (nvmlError === 'GPU is lost') return new NvsmiGpuLostError(text, pciBusId, at);
+    const reason = nvmlError === 'GPU requires reset' ? 'gpu_requires_reset' : 'device_handle_failed';
+    return new NvsmiDeviceHandleError(text, pciBusId, nvmlError, reason, at);
+  }
+  if (DRIVER_UNREACHABLE.test(text)) return new NvsmiDriverError(text, 'driver_unreachable', undefined, at);
+  if (LIBRARY_NOT_FOUND.test(text)) return new NvsmiDriverError(text, 'nvml_library_not_found', undefined, at);
+  match = NVML_INIT.exec(text);
+  if (match) {
+    const nvmlError = match[1]!;
+    if (nvmlError === 'No supported GPUs were found') return new NvsmiNoDevicesError(text, at);
+    const reason = nvmlError === 'Driver/library version mismatch' ? 'driver_version_mismatch' : 'nvml_init_failed';
+    return new NvsmiDriverError(text, reason, nvmlError, at);
+  }
+  if (NO_DEVICES.test(text)) return new NvsmiNoDevicesError(text, at);
+  return undefined;
+}
+
+/** Whether a line is the second line of one of nvidia-smi's multi-line failure messages. Pure. */
+export function isNvidiaSmiMessageContinuation(line: string): boolean {
+  const text = line.trimEnd();
+  return CONTINUATIONS.some((pattern) => pattern.test(text));
+}
+
+/**
+ * The first nvidia-smi failure message in a whole output (what a finished nvidia-smi wrote to stdout or stderr),
+ * or undefined when there is none. Use it on a non-zero exit to tell "no GPU" from "no driver" from "bad field".
+ */
+export function parseNvidiaSmiError(text: string): NvsmiMessageError | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const error = parseNvidiaSmiMessage(lines[i]!, i + 1);
+    if (error) return error;
+  }
+  return undefined;
+}

@@ -1,0 +1,178 @@
+import { columnsForFields, decodeQueryRow, headerColumns, type QueryColumn, type QueryRow } from './csv.js';
+import { NvsmiBatchError, NvsmiError, NvsmiLineError } from './errors.js';
+import type { HelpQueryGpu } from './help.js';
+import { isNvidiaSmiMessageContinuation, parseNvidiaSmiMessage } from './messages.js';
+
+/** How the loop-mode child was started, and what is known about the machine. */
+export interface QueryStreamOptions {
+  /** Whether a header line comes first: true for `--format=csv`, false for `--format=csv,noheader`. */
+  readonly header: boolean;
+  /**
+   * The `--query-gpu` field list as passed, in order. Required with `header: false`; with a header it is checked
+   * against it. Include `index` (or `uuid`): it lets the parser see where a tick starts (see `gpuCount`).
+   */
+  readonly fields?: readonly string[];
+  /**
+   * Rows per tick: the number of GPUs, from `nvidia-smi -L` (`parseGpuList`) or a first one-shot query. A batch is
+   * emitted as soon as it has this many rows, so it is never held back until the next tick.
+   */
+  readonly gpuCount: number;
+  /** The driver's `--help-query-gpu`, to key rows by canonical names when `fields` uses aliases. */
+  readonly help?: HelpQueryGpu;
+  /** Longest line kept, in characters (default 1 MiB); a longer one is dropped up to its newline, with an error. */
+  readonly maxLineLength?: number;
+}
+
+/** What the stream parser found in the text fed so far. */
+export type QueryStreamEvent =
+  /** The header line (only with `header: true`), once. */
+  | { readonly type: 'header'; readonly columns: readonly QueryColumn[] }
+  /** One complete tick: a row for each of the `gpuCount` GPUs, in the order printed. */
+  | { readonly type: 'batch'; readonly rows: readonly QueryRow[] }
+  /**
+   * Something that was not a row of a complete batch: an nvidia-smi message (NvsmiMessageError subclasses), a
+   * line with the wrong column count (NvsmiRowError), an incomplete batch with the rows it got (NvsmiBatchError),
+   * a bad header or an over-long line. The stream goes on: later batches are parsed as usual.
+   */
+  | { readonly type: 'error'; readonly error: NvsmiError };
+
+/** An incremental parser for `nvidia-smi --query-gpu=... -lms N` output. */
+export interface QueryStreamParser {
+  /** Feeds the next chunk, split anywhere (mid-line, mid-UTF-8 character); returns the events it completed. */
+  push(chunk: string | Uint8Array): QueryStreamEvent[];
+  /** The stream ended: parses a last line without newline, reports an unfinished batch, and starts over. */
+  end(): QueryStreamEvent[];
+}
+
+// Columns that name a GPU, in order of preference; when one is queried, a GPU seen twice means a new tick began.
+const IDENTITY_FIELDS = ['index', 'uuid', 'gpu_uuid', 'pci.bus_id', 'gpu_bus_id'];
+const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+// How much of a dropped over-long line its error keeps.
+const KEPT_OF_LONG_LINE = 200;
+
+/**
+ * Creates an incremental parser for loop mode (`-l N` / `-lms N`), where nvidia-smi prints the header once (unless
+ * `noheader`) and then one row per GPU per tick, with nothing between ticks.
+ *
+ * Batch boundaries: a batch is complete when it holds `gpuCount` rows. When `index`, `uuid` or `pci.bus_id` is
+ * among the columns, a GPU that comes round again before that ends the batch early: the partial batch is reported
+ * as an NvsmiBatchError carrying its rows, and the new tick starts with that row. So a GPU that drops out of the
+ * output (lost) costs one incomplete batch per tick, never a batch with rows from two ticks. Without such a
+ * column only the count aligns batches, so query `index`. Never throws on input; pure apart from its own buffer.
+ */
+export function createQueryStreamParser(options: QueryStreamOptions): QueryStreamParser {
+  const { gpuCount } = options;
+  if (!Number.isSafeInteger(gpuCount) || gpuCount < 1) throw new RangeError(`gpuCount must be a positive integer, got ${gpuCount}`);
+  if (!options.header && options.fields === undefined) throw new TypeError('createQueryStreamParser: fields are required with header: false');
+  const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+  const initialColumns = options.header ? undefined : columnsForFields(options.fields!, options.help);
+
+  let decoder = new TextDecoder();
+  let partial = '';
+  let dropping = false;
+  let lineNumber = 0;
+  let columns = initialColumns;
+  let identity = identityField(columns);
+  let headerLine: string | undefined;
+  let afterMessage = false;
+  let pending: { row: QueryRow; gpu: string | undefined }[] = [];
+
+  function handleLine(raw: string, events: QueryStreamEvent[]): void {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '' || line === headerLine) return;
+    const message = parseNvidiaSmiMessage(line, lineNumber);
+    if (message) {
+      events.push({ type: 'error', error: message });
+      afterMessage = true;
+      return;
+    }
+    if (afterMessage && isNvidiaSmiMessageContinuation(line)) return;
+    afterMessage = false;
+    if (columns === undefined) {
+      try {
+        columns = headerColumns(line, lineNumber, options.fields, options.help);
+      } catch (error) {
+        events.push({ type: 'error', error: error as NvsmiError });
+        return;
+      }
+      headerLine = line;
+      identity = identityField(columns);
+      events.push({ type: 'header', columns });
+      return;
+    }
+    const row = decodeQueryRow(columns, line, lineNumber);
+    if (row instanceof NvsmiError) {
+      events.push({ type: 'error', error: row });
+      return;
+    }
+    const gpu = identity === undefined ? undefined : row.get(identity)?.text;
+    if (gpu !== undefined && pending.some((seen) => seen.gpu === gpu)) {
+      events.push({ type: 'error', error: new NvsmiBatchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });
+      pending = [];
+    }
+    pending.push({ row, gpu });
+    if (pending.length === gpuCount) {
+      events.push({ type: 'batch', rows: pending.map((seen) => seen.row) });
+      pending = [];
+    }
+  }
+
+  function tooLong(line: string, atLine: number, events: QueryStreamEvent[]): void {
+    const kept = line.slice(0, Math.min(KEPT_OF_LONG_LINE, maxLineLength));
+    events.push({ type: 'error', error: new NvsmiLineError(`line longer than ${maxLineLength} characters, dropped`, kept, atLine, 'line_too_long') });
+  }
+
+  function feed(text: string, events: QueryStreamEvent[]): void {
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      lineNumber++;
+      const line = partial + text.slice(start, newline);
+      if (dropping) dropping = false;
+      else if (line.length > maxLineLength) tooLong(line, lineNumber, events);
+      else handleLine(line, events);
+      partial = '';
+      start = newline + 1;
+    }
+    if (dropping) return;
+    partial += text.slice(start);
+    if (partial.length > maxLineLength) {
+      // Reported now, under the number the line will have, so memory stays bounded while it goes on.
+      tooLong(partial, lineNumber + 1, events);
+      partial = '';
+      dropping = true;
+    }
+  }
+
+  return {
+    push(chunk) {
+      const events: QueryStreamEvent[] = [];
+      feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), events);
+      return events;
+    },
+    end() {
+      const events: QueryStreamEvent[] = [];
+      feed(decoder.decode(), events);
+      if (!dropping && partial !== '') {
+        lineNumber++;
+        handleLine(partial, events);
+      }
+      if (pending.length > 0) {
+        events.push({ type: 'error', error: new NvsmiBatchError(pending.map((seen) => seen.row), gpuCount, 'the stream ended') });
+      }
+      decoder = new TextDecoder();
+      partial = '';
+      dropping = false;
+      lineNumber = 0;
+      columns = initialColumns;
+      identity = identityField(columns);
+      headerLine = undefined;
+      afterMessage = false;
+      pending = [];
+      return events;
+    },
+  };
+}
+
+function identityField(columns: readonly QueryColumn[] | undefined): string | undefined {
+  return IDENTITY_FIELDS.find((field) => columns?.some((column) => column.field === field));
+}

@@ -1,0 +1,111 @@
+import { loadNvidiaSmiCapture } from '@proj/fixtures';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  NvsmiDeviceHandleError,
+  NvsmiDriverError,
+  NvsmiGpuLostError,
+  NvsmiInvalidFieldError,
+  NvsmiMessageError,
+  NvsmiNoDevicesError,
+} from './errors.js';
+import { isNvidiaSmiMessageContinuation, parseNvidiaSmiError, parseNvidiaSmiMessage } from './messages.js';
+
+describe('nvidia-smi failure messages from the captures', () => {
+  it('reads the invalid-field stdout as NvsmiInvalidFieldError naming the field', () => {
+    const { text } = loadNvidiaSmiCapture('issue__CoHDI-composable-resource-operator-37__invalid-field__stdout');
+    const error = parseNvidiaSmiError(text);
+    expect(error).toBeInstanceOf(NvsmiInvalidFieldError);
+    expect((error as NvsmiInvalidFieldError).field).toBe('device_minor');
+    expect(error!.reason).toBe('invalid_field');
+    expect(error!.lineNumber).toBe(1);
+    expect(error!.text).toBe('Field "device_minor" is not a valid field to query.');
+  });
+
+  it('reads the lost-GPU message as NvsmiGpuLostError with the bus id', () => {
+    const { text } = loadNvidiaSmiCapture('issue__minershive-hiveos-linux-61__gpu-lost__nvidia-smi-message');
+    const error = parseNvidiaSmiError(text);
+    expect(error).toBeInstanceOf(NvsmiGpuLostError);
+    expect(error).toBeInstanceOf(NvsmiDeviceHandleError);
+    expect((error as NvsmiGpuLostError).pciBusId).toBe('0000:0A:00.0');
+    expect((error as NvsmiGpuLostError).nvmlError).toBe('GPU is lost');
+    expect(error!.reason).toBe('gpu_lost');
+  });
+});
+
+// Wordings as real drivers print them, from public reports (issue threads found with the search tool):
+// NVIDIA/nvidia-docker#988, #1163, #1671; anderskm/gputil#55; beasteers/singuconda#6;
+// kubernetes-sigs/dra-driver-nvidia-gpu#1008; NVIDIA/open-gpu-kernel-modules#387; cihlab/fics-cluster-guide#53.
+describe('parseNvidiaSmiMessage', () => {
+  it.each([
+    ["NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.", NvsmiDriverError, 'driver_unreachable'],
+    ["NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.", NvsmiDriverError, 'driver_unreachable'],
+    ["NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display Driver is properly installed and present in your system.", NvsmiDriverError, 'nvml_library_not_found'],
+    ['Failed to initialize NVML: Driver/library version mismatch', NvsmiDriverError, 'driver_version_mismatch'],
+    ['Failed to initialize NVML: Unknown Error', NvsmiDriverError, 'nvml_init_failed'],
+    ['Failed to initialize NVML: No supported GPUs were found', NvsmiNoDevicesError, 'no_devices'],
+    ['No devices were found', NvsmiNoDevicesError, 'no_devices'],
+    ['No devices were found  ', NvsmiNoDevicesError, 'no_devices'],
+    ['Unable to determine the device handle for GPU 0000:0B:00.0: Unknown Error', NvsmiDeviceHandleError, 'device_handle_failed'],
+    ['Unable to determine the device handle for GPU0000:20:00.0: Unknown Error', NvsmiDeviceHandleError, 'device_handle_failed'],
+    // constructed: the same sentence with another of NVML's error strings (no public report of this one found)
+    ['Unable to determine the device handle for GPU 00000000:3B:00.0: GPU requires reset', NvsmiDeviceHandleError, 'gpu_requires_reset'],
+    ['Unable to determine the device handle for GPU 0000:0A:00.0: GPU is lost.  Reboot the system to recover this GPU\r', NvsmiGpuLostError, 'gpu_lost'],
+    ['Field "utilization.encoder" is not a valid field to query.', NvsmiInvalidFieldError, 'invalid_field'],
+  ])('recognises %j', (line, type, reason) => {
+    const error = parseNvidiaSmiMessage(line, 7);
+    expect(error).toBeInstanceOf(type);
+    expect(error).toBeInstanceOf(NvsmiMessageError);
+    expect(error!.reason).toBe(reason);
+    expect(error!.lineNumber).toBe(7);
+    expect(error!.message).toContain('line 7');
+    expect(error!.text).toBe(line.trimEnd());
+  });
+
+  it('keeps the NVML error string of driver and device-handle failures', () => {
+    expect((parseNvidiaSmiMessage('Failed to initialize NVML: Driver/library version mismatch') as NvsmiDriverError).nvmlError).toBe('Driver/library version mismatch');
+    const handle = parseNvidiaSmiMessage('Unable to determine the device handle for GPU0000:20:00.0: Unknown Error') as NvsmiDeviceHandleError;
+    expect(handle.pciBusId).toBe('0000:20:00.0');
+    expect(handle.nvmlError).toBe('Unknown Error');
+  });
+
+  it.each([
+    'GeForce GTX 1080 Ti, 53 %, 3 %',
+    '41, 6, 13',
+    'NVML library version: 535.161',
+    'GPU 0: NVIDIA H200 (UUID: GPU-00000000-0000-0000-0000-000000000000)',
+    'No devices were found in the cupboard',
+    'Field "x" is not a valid field to query',
+  ])('leaves %j alone', (line) => {
+    expect(parseNvidiaSmiMessage(line)).toBeUndefined();
+  });
+
+  it('knows the second lines of the multi-line messages', () => {
+    expect(isNvidiaSmiMessageContinuation('Please also try adding directory that contains libnvidia-ml.so to your system PATH.')).toBe(true);
+    expect(isNvidiaSmiMessageContinuation('NVML library version: 535.161')).toBe(true);
+    expect(isNvidiaSmiMessageContinuation('Unable to determine the number of GPUs')).toBe(true);
+    expect(isNvidiaSmiMessageContinuation('41, 6, 13')).toBe(false);
+  });
+
+  it('never throws, whatever the line (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (line) => {
+        const error = parseNvidiaSmiMessage(line);
+        if (error !== undefined) expect(error).toBeInstanceOf(NvsmiMessageError);
+      }),
+    );
+  });
+});
+
+describe('parseNvidiaSmiError', () => {
+  it('finds the message in a whole output, after other lines', () => {
+    const error = parseNvidiaSmiError('Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 535.161\n');
+    expect(error?.reason).toBe('driver_version_mismatch');
+    expect(parseNvidiaSmiError('some banner\nNo devices were found\n')?.lineNumber).toBe(2);
+  });
+
+  it('is undefined for ordinary output', () => {
+    expect(parseNvidiaSmiError('name, power.draw [W]\nNVIDIA H200, 71.15 W\n')).toBeUndefined();
+    expect(parseNvidiaSmiError('')).toBeUndefined();
+  });
+});

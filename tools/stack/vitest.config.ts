@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The integration suite starts real servers: one file at a time keeps ports, CPU and logs apart.
+    fileParallelism: false,
+  },
+});

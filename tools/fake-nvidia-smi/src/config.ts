@@ -1,0 +1,88 @@
+/** A failure the fake acts out, at tick `afterTicks` (a one-shot call is tick 0). */
+export type FailMode =
+  | 'none'
+  /** Print nothing more and exit with `exitCode` (default 1). */
+  | 'exit'
+  /** Print nothing more and stay alive, answering no signal specially, until killed. */
+  | 'hang'
+  /** Print half of the tick's output (no newline) and exit 255. */
+  | 'crash'
+  /** From then on, print two garbage lines (one with invalid UTF-8) before each tick's rows. */
+  | 'garbage'
+  /** Print the real lost-GPU message and exit 15 (NVML_ERROR_GPU_IS_LOST). */
+  | 'gpu-lost'
+  /** `No devices were found`, exit 6. */
+  | 'no-devices'
+  /** `NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. ...`, exit 9. */
+  | 'no-driver'
+  /** `NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. ...` (two lines), exit 12. */
+  | 'no-nvml'
+  /** `Failed to initialize NVML: Driver/library version mismatch` and the NVML version, exit 18. */
+  | 'driver-mismatch';
+
+/** Which tick's capture a tick prints. */
+export type StateMode = 'idle' | 'load' | 'alternate';
+
+/** Everything the environment selects. */
+export interface FakeConfig {
+  readonly capture: string;
+  readonly fixturesDir: string | undefined;
+  readonly state: StateMode;
+  readonly fail: FailMode;
+  readonly afterTicks: number;
+  readonly exitCode: number | undefined;
+  readonly startDelayMs: number;
+  /** Per call (one-shot) or per tick (loop): `[min, max]`. */
+  readonly latencyMs: readonly [number, number];
+  readonly messageStream: 'stdout' | 'stderr';
+}
+
+const FAIL_MODES: readonly FailMode[] = ['none', 'exit', 'hang', 'crash', 'garbage', 'gpu-lost', 'no-devices', 'no-driver', 'no-nvml', 'driver-mismatch'];
+const STATES: readonly StateMode[] = ['idle', 'load', 'alternate'];
+
+/** A FAKE_NVIDIA_SMI_* variable with a value the fake does not understand. */
+export class FakeConfigError extends Error {
+  override readonly name = 'FakeConfigError';
+}
+
+/** Reads the FAKE_NVIDIA_SMI_* variables (see README). Pure; throws FakeConfigError naming a bad variable. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): FakeConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[`FAKE_NVIDIA_SMI_${name}`];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = read(name) ?? fallback;
+    if (!allowed.includes(value as T)) throw new FakeConfigError(`FAKE_NVIDIA_SMI_${name}=${value}: expected one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+  const count = (name: string, fallback: number): number => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value)) throw new FakeConfigError(`FAKE_NVIDIA_SMI_${name}=${value}: expected a non-negative integer`);
+    return Number(value);
+  };
+  const latency = read('LATENCY_MS') ?? '0';
+  const range = /^(\d+)(?:-(\d+))?$/.exec(latency);
+  if (!range || Number(range[2] ?? range[1]) < Number(range[1])) {
+    throw new FakeConfigError(`FAKE_NVIDIA_SMI_LATENCY_MS=${latency}: expected milliseconds, N or MIN-MAX`);
+  }
+  const exitCode = read('EXIT_CODE') === undefined ? undefined : count('EXIT_CODE', 0);
+  if (exitCode !== undefined && exitCode > 255) throw new FakeConfigError(`FAKE_NVIDIA_SMI_EXIT_CODE=${exitCode}: expected 0-255`);
+  return {
+    capture: read('CAPTURE') ?? 'h100',
+    fixturesDir: read('FIXTURES'),
+    state: oneOf('STATE', STATES, 'alternate'),
+    fail: oneOf('FAIL', FAIL_MODES, 'none'),
+    afterTicks: count('AFTER_TICKS', 0),
+    exitCode,
+    startDelayMs: count('START_DELAY_MS', 0),
+    latencyMs: [Number(range[1]), Number(range[2] ?? range[1])],
+    messageStream: oneOf('MESSAGE_STREAM', ['stdout', 'stderr'] as const, 'stdout'),
+  };
+}
+
+/** The latency of call or tick `tick`: spread over [min, max] by a fixed sequence, so runs repeat exactly. */
+export function latencyFor(tick: number, [min, max]: readonly [number, number]): number {
+  return min + ((tick * 7919) % (max - min + 1));
+}

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, 'binaries.json'), `${JSON.stringify(built.map((b) => ({ ...b, file: relative(outDir, b.file) })), null, 2)}\n`);
   for (const b of built) {
     process.stdout.write(
-      `${relative(process.cwd(), b.file)}\t${mib(b.binaryBytes)} = node ${b.nodeVersion} ${mib(b.nodeBytes)} + blob ${kib(b.blobBytes)} (bundle ${kib(b.bundleBytes)}) + ${kib(b.binaryBytes - b.nodeBytes - b.blobBytes)} ELF overhead\n`,
+      `${relative(repoRoot, b.file)}\t${mib(b.binaryBytes)} = node ${b.nodeVersion} ${mib(b.nodeBytes)} + blob ${kib(b.blobBytes)} (bundle ${kib(b.bundleBytes)}) + ${kib(b.binaryBytes - b.nodeBytes - b.blobBytes)} ELF overhead\n`,
     );
   }
   if (failed.length > 0) process.stderr.write(`binaries: not built: ${failed.join(', ')}\n`);

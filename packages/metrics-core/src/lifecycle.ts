@@ -6,6 +6,8 @@ import { ListenError, startServer, type FetchApp, type RunningServer } from './s
 export interface ExporterParts {
   readonly app: FetchApp;
   readonly sampler: Sampler;
+  /** Starts sampling (and whatever feeds it); `sampler.start()` by default. */
+  readonly start?: () => Promise<void>;
   /** Releases the exporter's own resources (child processes, ...) after the sampler stops. */
   readonly close?: () => Promise<void> | void;
 }
@@ -34,7 +36,7 @@ export interface RunningExporter {
  */
 export async function runExporter(parts: ExporterParts, options: RunExporterOptions): Promise<RunningExporter> {
   const { logger } = options;
-  await parts.sampler.start();
+  await (parts.start ?? (() => parts.sampler.start()))();
   let server: RunningServer;
   try {
     server = await startServer(parts.app, { host: options.host, port: options.port });

@@ -42,6 +42,11 @@ const REAL_MACHINES: Record<string, string> = {
 /** The synthetic 2-GPU machine: GPU 0 from the first capture, GPU 1 from the second (same driver, same fields). */
 const TWO_GPU = { name: '2gpu', parts: ['rtx-4080-super', 'rtx-2080-super-595'] as const };
 
+/** The capture prefix a real machine is played from, or undefined (unknown, or the synthetic 2gpu). */
+export function capturePrefix(name: string): string | undefined {
+  return REAL_MACHINES[name];
+}
+
 /** Every name FAKE_NVIDIA_SMI_CAPTURE accepts. */
 export function machineNames(): string[] {
   return [...Object.keys(REAL_MACHINES), TWO_GPU.name];

@@ -76,9 +76,12 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
         const text = await metrics.text();
         for (const line of smokeFor(app).metrics) expect(text).toMatch(line);
         expect((await fetch(`${server.url}/health`)).status).toBe(200);
+        // Exactly the image's HEALTHCHECK: `--healthcheck` alone, the port from the environment the image sets.
         const port = new URL(server.url).port;
-        const probe = await runToExit([...command, '--healthcheck', '--host', '127.0.0.1', '--port', port], { cwd: dir, env: {} });
+        const probe = await runToExit([...command, '--healthcheck'], { cwd: dir, env: { [`${binaryName(app).toUpperCase()}_PORT`]: port } });
         expect(probe.code).toBe(0);
+        const wrongPort = await runToExit([...command, '--healthcheck', '--port', '1'], { cwd: dir, env: {} });
+        expect(wrongPort.code).not.toBe(0);
       } finally {
         const stopped = await server.stop('SIGTERM');
         smoke.cleanup();

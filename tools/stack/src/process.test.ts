@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { liveProcessGroups, ServiceStartError, spawnService } from './process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stack-process-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Running, not a zombie: an orphan's zombie may linger here until whoever adopted it reaps it. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('spawnService', () => {
+  it('logs, reports lines, and stops the whole process group, grandchildren included', async () => {
+    const lines: string[] = [];
+    // A shell that starts a grandchild ignoring SIGTERM, prints its pid, and waits.
+    const service = await spawnService({
+      name: 'sh',
+      command: 'sh',
+      args: ['-c', "sh -c 'trap \"\" TERM; sleep 60' & echo child=$!; echo ready; wait"],
+      logFile: join(dir, 'sh.log'),
+      onLine: (line) => lines.push(line),
+    });
+    await expect.poll(() => lines.includes('ready')).toBe(true);
+    const child = Number(lines.find((l) => l.startsWith('child='))!.slice('child='.length));
+    expect(alive(child)).toBe(true);
+    expect(liveProcessGroups()).toContain(service.pid);
+    const exit = await service.stop(300);
+    expect(exit.signal).toBe('SIGTERM');
+    await expect.poll(() => alive(child)).toBe(false);
+    expect(liveProcessGroups()).not.toContain(service.pid);
+    expect(readFileSync(join(dir, 'sh.log'), 'utf8')).toContain('ready');
+    expect(service.running()).toBe(false);
+  });
+
+  it('rejects a command that does not exist', async () => {
+    await expect(spawnService({ name: 'nope', command: join(dir, 'no-such-binary'), args: [], logFile: join(dir, 'nope.log') })).rejects.toBeInstanceOf(ServiceStartError);
+  });
+});

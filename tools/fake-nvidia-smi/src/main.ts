@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const message = (text: string): void => void (config.messageStream === 'stderr' ? process.stderr : process.stdout).write(text);
 
   /** Acts out the configured failure; `partial` is the output a crash cuts in half. */
-  async function fail(mode: Exclude<FailMode, 'none' | 'garbage'>, partial: string): Promise<void> {
+  function fail(mode: Exclude<FailMode, 'none' | 'garbage'>, partial: string): void {
     if (mode === 'hang') {
       setInterval(() => undefined, 1 << 30); // alive, silent, killed like anything else
       return;
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     await sleep(latencyFor(tick, config.latencyMs));
     const mode = tick >= config.afterTicks ? config.fail : 'none';
     if (mode !== 'none' && mode !== 'garbage') {
-      await fail(mode, text);
+      fail(mode, text);
       return false;
     }
     if (mode === 'garbage') process.stdout.write(GARBAGE);

@@ -1,0 +1,190 @@
+// The built exporter as a process, with the fake nvidia-smi acting out real machines and real failures.
+import { maskVolatile, parseSamples, runToExit, sampleValue, spawnServer, type SpawnedServer } from '@proj/fixtures';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const FAKE_DIR = fileURLToPath(new URL('../../../tools/fake-nvidia-smi/', import.meta.url));
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+beforeAll(() => {
+  for (const file of [ENTRY, join(FAKE_DIR, 'dist', 'nvidia-smi.js')]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm nx run-many -t build)`);
+  }
+});
+
+/**
+ * A private copy of the fake's launcher, so that its processes carry a path of their own and can be counted:
+ * `<dir>/nvidia-smi` runs `<dir>/dist/nvidia-smi.js` (a link to the built fake).
+ */
+function privateFake(): { path: string; marker: string; count: () => number } {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-nvsmi-'));
+  copyFileSync(join(FAKE_DIR, 'nvidia-smi'), join(dir, 'nvidia-smi'));
+  symlinkSync(join(FAKE_DIR, 'dist'), join(dir, 'dist'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const count = () =>
+    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(join(dir, 'dist', 'nvidia-smi.js'))).length;
+  return { path: join(dir, 'nvidia-smi'), marker: dir, count };
+}
+
+async function start(env: Record<string, string>, ...args: string[]): Promise<SpawnedServer & { fake: ReturnType<typeof privateFake> }> {
+  const fake = privateFake();
+  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', fake.path, ...args], { env });
+  cleanups.push(() => server.stop('SIGKILL'));
+  return Object.assign(server, { fake });
+}
+
+const scrape = async (server: SpawnedServer) => (await fetch(`${server.url}/metrics`)).text();
+
+const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+// Values that grow with time: energy integrates power, the batch age moves.
+const GPU_VOLATILE = [/^gpu_energy_joules_total$/, /^gpu_exporter_last_batch_age_seconds$/];
+
+describe.each([
+  ['h100', 'an H100'],
+  ['h100-mig', 'a MIG-enabled H100 ([N/A] utilisation)'],
+  ['2gpu', 'two GPUs'],
+  ['rtx-2080-super-465', 'a 465 driver without encoder/decoder utilisation fields'],
+])('gpu_exporter on %s (%s)', (capture) => {
+  it('serves /metrics equal to the golden file (time-dependent values masked)', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_CAPTURE: capture, FAKE_NVIDIA_SMI_STATE: 'load' }, '--interval', '200ms');
+    await until(async () => sampleValue(await scrape(server), 'gpu_exporter_sampler_ticks_total')! >= 2);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_up')).toBe(1);
+    await expect(maskVolatile(body, GPU_VOLATILE)).toMatchFileSnapshot(`golden/${capture}.prom`);
+  });
+});
+
+describe('gpu_exporter process', () => {
+  it('keeps serving without nvidia-smi: gpu_count 0, info present, /health 200 degraded', async () => {
+    const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', '/nonexistent/nvidia-smi']);
+    cleanups.push(() => server.stop('SIGKILL'));
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_count')).toBe(0);
+    expect(sampleValue(body, 'gpu_exporter_info', { language: 'typescript' })).toBe(1);
+    expect(parseSamples(body).filter((s) => s.name === 'gpu_power_draw_watts')).toEqual([]);
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { status: string; reasons: string[] };
+    expect(report.status).toBe('degraded');
+    expect(report.reasons[0]).toContain('cannot run /nonexistent/nvidia-smi (ENOENT');
+  });
+
+  it('reports no GPU when nvidia-smi finds none, and when the driver is missing', async () => {
+    for (const [fail, reason] of [
+      ['no-devices', 'No devices were found'],
+      ['no-driver', "couldn't communicate with the NVIDIA driver"],
+    ] as const) {
+      const server = await start({ FAKE_NVIDIA_SMI_FAIL: fail });
+      expect(sampleValue(await scrape(server), 'gpu_count')).toBe(0);
+      const report = (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[] };
+      expect(report.status).toBe('degraded');
+      expect(report.reasons[0]).toContain(reason);
+    }
+  });
+
+  it('kills a hung nvidia-smi (its whole group), restarts it, and leaks no process', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'hang', FAKE_NVIDIA_SMI_AFTER_TICKS: '2' }, '--interval', '100ms');
+    let most = 0;
+    await until(async () => {
+      most = Math.max(most, server.fake.count());
+      const body = await scrape(server);
+      return (sampleValue(body, 'gpu_exporter_nvidia_smi_stalls_total') ?? 0) >= 2 && (sampleValue(body, 'gpu_exporter_nvidia_smi_restarts_total') ?? 0) >= 2;
+    }, 30_000);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_exits_total', { code: 'signal_SIGKILL' })).toBeGreaterThanOrEqual(2);
+    // one loop child at a time, never a pile of hung ones
+    expect(most).toBeLessThanOrEqual(1);
+    const { code } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    await until(() => server.fake.count() === 0, 3000);
+  });
+
+  it('answers scrapes at once while nvidia-smi hangs, with the last good answer or none', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'hang', FAKE_NVIDIA_SMI_AFTER_TICKS: '2' }, '--interval', '100ms');
+    for (let i = 0; i < 30; i++) {
+      const started = Date.now();
+      const body = await scrape(server);
+      // A scrape that waited on nvidia-smi would take seconds (the hang lasts until the 5 s stall limit).
+      expect(Date.now() - started).toBeLessThan(1000);
+      const watts = parseSamples(body).filter((s) => s.name === 'gpu_power_draw_watts');
+      expect(watts.length).toBeLessThanOrEqual(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  it('starts serving without waiting for an nvidia-smi that is slow to start', async () => {
+    const started = Date.now();
+    const server = await start({ FAKE_NVIDIA_SMI_START_DELAY_MS: '8000' });
+    expect(Date.now() - started).toBeLessThan(6000);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_count')).toBe(0);
+  });
+
+  it('backs off a crash-looping nvidia-smi and keeps serving', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'crash', FAKE_NVIDIA_SMI_AFTER_TICKS: '1' }, '--interval', '100ms');
+    await until(async () => (sampleValue(await scrape(server), 'gpu_exporter_nvidia_smi_restarts_total') ?? 0) >= 3, 30_000);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_exits_total', { code: '255' })).toBeGreaterThanOrEqual(3);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(server.fake.count()).toBeLessThanOrEqual(1);
+  });
+
+  it('counts garbage lines as read errors and keeps the good answers', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'garbage', FAKE_NVIDIA_SMI_AFTER_TICKS: '1' }, '--interval', '100ms');
+    await until(async () => (sampleValue(await scrape(server), 'gpu_exporter_read_errors_total', { reason: 'column_count' }) ?? 0) >= 4);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_up')).toBe(1);
+    expect(sampleValue(body, 'gpu_power_draw_watts', { gpu_id: '0' })).toBeGreaterThan(0);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_restarts_total')).toBe(0);
+  });
+
+  it('counts a lost GPU, and comes back when nvidia-smi does', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'gpu-lost', FAKE_NVIDIA_SMI_AFTER_TICKS: '2' }, '--interval', '100ms');
+    await until(async () => (sampleValue(await scrape(server), 'gpu_exporter_read_errors_total', { reason: 'gpu_lost' }) ?? 0) >= 2, 30_000);
+    const body = await scrape(server);
+    expect(sampleValue(body, 'gpu_exporter_nvidia_smi_exits_total', { code: '15' })).toBeGreaterThanOrEqual(1);
+    expect(server.fake.count()).toBeLessThanOrEqual(1);
+    // the restarted nvidia-smi answers again (until the fake loses the GPU once more)
+    await until(async () => {
+      const now = await scrape(server);
+      return (sampleValue(now, 'gpu_exporter_nvidia_smi_restarts_total') ?? 0) >= 1 && sampleValue(now, 'gpu_exporter_nvidia_smi_up') === 1;
+    });
+  });
+
+  it('exits 0 within a second of SIGTERM and leaves no nvidia-smi behind', async () => {
+    const server = await start({});
+    await until(() => server.fake.count() === 1);
+    const { code, ms } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(1000);
+    await until(() => server.fake.count() === 0, 2000);
+  });
+
+  it.each([
+    [['--port', '-1'], 'gpu_exporter: --port: "-1" is not a port number (0-65535)'],
+    [['--interval', '10ms'], 'gpu_exporter: --interval: 10ms is out of range (100ms to 30s)'],
+    [['--nvidia-smi', ''], 'gpu_exporter: --nvidia-smi: must not be empty'],
+  ])('exits 2 with one clear line for %j', async (args, line) => {
+    const { code, stderr } = await runToExit(ENTRY, args);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`${line}\n`);
+  });
+});

@@ -1,0 +1,133 @@
+// The libraries as a user gets them: each is packed with `pnpm pack` (what `pnpm publish` uploads), checked by
+// publint and @arethetypeswrong/cli, and installed with npm from the tarball, with its real dependencies (and
+// metrics-core's peer dependencies) from the npm registry, into a scratch project outside the workspace. There,
+// the README's example runs as written (example.mjs) and as CommonJS derived from it (example.cjs), and must
+// finish by itself.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { materializePowercapTree, type MaterializedTree } from '@proj/fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractExample, toCommonJs } from '../src/readme-example.js';
+import { repoRoot } from '../src/targets.js';
+
+const run = promisify(execFile);
+const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
+
+/** The published libraries, and how to run and judge each README example. */
+const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: MaterializedTree) => Record<string, string>; expectOutput: RegExp[] }> = [
+  {
+    dir: 'packages/rapl-reader',
+    name: '@proj/rapl-reader',
+    // 5 zones, three samples after the baseline: 15 power lines.
+    env: (tree) => ({ SYSFS_ROOT: tree.root }),
+    expectOutput: [/^(?:.*: \d+\.\d\d W, \d+\.\d{3} J so far\n){15}$/],
+  },
+  {
+    dir: 'packages/metrics-core',
+    name: '@proj/metrics-core',
+    env: () => ({ ONCE: '1' }),
+    expectOutput: [/^load_average_1m \d/m, /^load_exporter_info\{.*\} 1$/m],
+  },
+  {
+    dir: 'packages/nvsmi-parser',
+    name: '@proj/nvsmi-parser',
+    // As its README says: the repository's fake nvidia-smi stands in for a GPU. Three ticks, at least one GPU each.
+    env: () => ({ NVIDIA_SMI: join(repoRoot, 'tools', 'fake-nvidia-smi', 'nvidia-smi') }),
+    expectOutput: [/^GPU 0 .+: [\d.]+ W, /m, /^(?:GPU \d+ .*\n)+$/],
+  },
+];
+
+const scratch = mkdtempSync(join(tmpdir(), 'pack-install-'));
+const tarballs = new Map<string, string>();
+let tree: MaterializedTree;
+
+beforeAll(async () => {
+  tree = materializePowercapTree('intel-laptop-psys-symlinks');
+  const packDir = join(scratch, 'tarballs');
+  const peers: string[] = [];
+  for (const library of LIBRARIES) {
+    const before = new Set(safeReaddir(packDir));
+    await run('pnpm', ['pack', '--pack-destination', packDir], { cwd: join(repoRoot, library.dir) });
+    const made = safeReaddir(packDir).find((file) => file.endsWith('.tgz') && !before.has(file));
+    if (made === undefined) throw new Error(`pnpm pack wrote no tarball for ${library.name}`);
+    tarballs.set(library.name, join(packDir, made));
+    const manifest = JSON.parse(readFileSync(join(repoRoot, library.dir, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+    for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) peers.push(`${peer}@${range}`);
+  }
+  const project = join(scratch, 'project');
+  mkdirSync(project, { recursive: true });
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'scratch', private: true }, null, 2)}\n`);
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.values(), ...peers], { cwd: project, maxBuffer: 16 * 1024 * 1024 });
+}, 180_000);
+
+afterAll(() => {
+  tree?.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe.each(LIBRARIES)('$name', (library) => {
+  it('passes publint --strict on the packed tarball', async () => {
+    const result = await run(bin('publint'), ['run', tarballs.get(library.name)!, '--strict'], { cwd: scratch }).catch((error: { stdout: string; stderr: string }) => error);
+    expect(`${result.stdout}${result.stderr}`).toContain('All good!');
+  });
+
+  it('passes @arethetypeswrong/cli on the packed tarball (node10, node16 CJS and ESM, bundler)', async () => {
+    const result = await run(bin('attw'), [tarballs.get(library.name)!, '--format', 'ascii', '--no-color'], { cwd: scratch }).then(
+      (ok) => ({ code: 0, output: ok.stdout + ok.stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+    );
+    expect(result.output).toContain('No problems found');
+    expect(result.code).toBe(0);
+  });
+
+  for (const format of ['mjs', 'cjs'] as const) {
+    it(`runs the README example from ${format === 'mjs' ? 'ESM' : 'CommonJS'}, installed from the tarball, to its end`, async () => {
+      const readme = readFileSync(join(repoRoot, library.dir, 'README.md'), 'utf8');
+      const example = extractExample(readme);
+      expect(example, `${library.dir}/README.md has no \`\`\`js example`).toBeDefined();
+      const file = join(scratch, 'project', `${library.name.split('/')[1]}-example.${format}`);
+      writeFileSync(file, format === 'mjs' ? example! : toCommonJs(example!));
+      const { stdout } = await run(process.execPath, [file], {
+        cwd: join(scratch, 'project'),
+        env: { PATH: process.env.PATH ?? '', ...library.env(tree) },
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+      });
+      for (const pattern of library.expectOutput) expect(stdout).toMatch(pattern);
+    });
+  }
+});
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+describe('changesets', () => {
+  it('`changeset status` works and would release only the published libraries', async () => {
+    const { stdout, stderr } = await run(bin('changeset'), ['status'], { cwd: repoRoot });
+    const released = [...`${stdout}${stderr}`.matchAll(/^🦋 {2}- (\S+)$/gmu)].map((match) => match[1]);
+    for (const name of released) expect(LIBRARIES.map((library) => library.name)).toContain(name);
+  });
+
+  it('the libraries are public and everything else in the workspace is private', () => {
+    const dirs = ['apps', 'packages', 'tools'].flatMap((top) => safeReaddir(join(repoRoot, top)).map((name) => join(top, name)));
+    for (const dir of dirs) {
+      let manifest: { name: string; private?: boolean; publishConfig?: { access?: string } };
+      try {
+        manifest = JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as typeof manifest;
+      } catch {
+        continue; // not a package (yet)
+      }
+      const published = LIBRARIES.some((library) => library.name === manifest.name);
+      expect(manifest.private === true, `${dir} private`).toBe(!published);
+      if (published) expect(manifest.publishConfig?.access, `${dir} publishConfig.access`).toBe('public');
+    }
+  });
+});

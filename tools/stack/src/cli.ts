@@ -16,7 +16,8 @@ Options:
                        writer, even when the host's RAPL is readable (default when it is not: ${DEFAULT_FIXTURE})
   --host-sysfs         insist on the host's /sys/class/powercap (fail if unreadable)
   --no-gpu             do not start the GPU exporter
-  --gpu-capture NAME   FAKE_NVIDIA_SMI_CAPTURE for the fake nvidia-smi
+  --gpu-capture NAME   the machine the fake nvidia-smi replays (FAKE_NVIDIA_SMI_CAPTURE; default
+                       rtx-4080-super, whose captures show NVENC at work; see tools/fake-nvidia-smi)
   --free-ports         any free ports instead of 8428, 9090, 9510, 9511, 9100
   --keep               keep the run directory (data, logs, configs) after stopping
   --quiet              no periodic line of live values
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     ports: values['free-ports'] ? 'free' : 'default',
     sysfs: values.fixture ? { fixture: values.fixture } : values['host-sysfs'] ? 'host' : 'auto',
     gpu: values['no-gpu'] ? 'off' : 'auto',
-    ...(values['gpu-capture'] ? { fakeGpuCapture: values['gpu-capture'] } : {}),
+    fakeGpuCapture: values['gpu-capture'] ?? 'rtx-4080-super',
     log: (message) => process.stderr.write(`stack: ${message}\n`),
   };
 

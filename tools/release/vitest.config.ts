@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Building a binary injects into a ~99 MB node executable (a few seconds each); qemu runs are slower still.
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 240_000,
   },
 });

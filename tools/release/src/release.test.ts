@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nonBuiltinRequires } from './bundle.js';
+import { dockerignoreMatcher } from './dockerfile.js';
 import { launcherFor } from './exec.js';
 import { nodeSourceFor, sha512Integrity } from './node-binary.js';
 import { binaryFileName, binaryName, parseArch } from './targets.js';
@@ -73,5 +74,23 @@ describe('launcherFor', () => {
     const launcher = launcherFor('arm64', 'x64');
     expect(launcher.ok).toBe(false);
     if (!launcher.ok) expect(launcher.reason).toMatch(/qemu-aarch64-static.*qemu-user-static/);
+  });
+});
+
+describe('dockerignoreMatcher', () => {
+  const ignored = dockerignoreMatcher('# comment\n.git\n**/node_modules\n**/*.tgz\ninfra\n');
+  it('drops matches and everything under them, at any depth for **/', () => {
+    expect(ignored('.git/config')).toBe(true);
+    expect(ignored('node_modules/x/index.js')).toBe(true);
+    expect(ignored('apps/cpu-exporter/node_modules/hono/package.json')).toBe(true);
+    expect(ignored('packages/a/b.tgz')).toBe(true);
+    expect(ignored('infra/compose/docker-compose.yml')).toBe(true);
+  });
+
+  it('keeps the rest, including names that only contain a pattern', () => {
+    expect(ignored('apps/cpu-exporter/src/main.ts')).toBe(false);
+    expect(ignored('.gitignore')).toBe(false);
+    expect(ignored('tools/infra-notes.md')).toBe(false);
+    expect(ignored('pnpm-lock.yaml')).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
+import { globalArgs, parseDockerfile, stages, type Instruction } from '../src/dockerfile.js';
 import { NODE_PACKAGE_INTEGRITY } from '../src/node-binary.js';
 import { binaryName, EXPORTER_APPS, repoRoot } from '../src/targets.js';
 
@@ -16,50 +17,6 @@ const IMAGES: Readonly<Record<string, { port: number; root: boolean }>> = {
   'cpu-exporter': { port: 9510, root: true }, // energy_uj is root-only (CVE-2020-8694)
   'gpu-exporter': { port: 9511, root: false },
 };
-
-interface Instruction {
-  readonly keyword: string;
-  readonly args: string;
-}
-
-/** Instructions in order: comments and blank lines dropped, `\` continuations joined. */
-function parseDockerfile(text: string): Instruction[] {
-  const instructions: Instruction[] = [];
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = pending + line;
-    pending = '';
-    const match = /^(\S+)\s*(.*)$/.exec(full);
-    if (match) instructions.push({ keyword: match[1]!.toUpperCase(), args: match[2]!.replace(/\s+/g, ' ') });
-  }
-  return instructions;
-}
-
-/** `ARG NAME=default` lines before the first FROM. */
-function globalArgs(instructions: Instruction[]): Map<string, string> {
-  const args = new Map<string, string>();
-  for (const { keyword, args: text } of instructions) {
-    if (keyword === 'FROM') break;
-    const match = /^(\w+)=(.*)$/.exec(text);
-    if (keyword === 'ARG' && match) args.set(match[1]!, match[2]!);
-  }
-  return args;
-}
-
-function stages(instructions: Instruction[]): Instruction[][] {
-  const result: Instruction[][] = [];
-  for (const instruction of instructions) {
-    if (instruction.keyword === 'FROM') result.push([]);
-    result.at(-1)?.push(instruction);
-  }
-  return result;
-}
 
 describe.each(EXPORTER_APPS)('apps/%s/Dockerfile', (app) => {
   const file = join(repoRoot, 'apps', app, 'Dockerfile');

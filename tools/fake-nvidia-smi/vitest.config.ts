@@ -3,5 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
+    // main.test.ts spawns the fake dozens of times and waits on real ticks: give a loaded machine room.
+    testTimeout: 20_000,
   },
 });

@@ -28,7 +28,7 @@ export type NvsmiErrorReason =
   | 'incomplete_batch'
   /** A line longer than the parser's limit; it is dropped up to its newline. */
   | 'line_too_long'
-  /** A line of `-L` or `--help-query-gpu` output that is neither data nor a known nvidia-smi message. */
+  /** A line that is neither data nor a known nvidia-smi message (in `-L` or help output, or a loop-mode row whose index is not a number). */
   | 'unrecognised_line';
 
 /** Where in the input an error was found. */

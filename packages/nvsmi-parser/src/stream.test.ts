@@ -5,6 +5,10 @@ import type { QueryRow } from './csv.js';
 import { NvsmiBatchError, NvsmiDriverError, NvsmiGpuLostError, NvsmiRowError, type NvsmiError } from './errors.js';
 import { createQueryStreamParser, type QueryStreamEvent, type QueryStreamOptions } from './stream.js';
 
+// Any UTF-16 code unit, lone surrogates and control characters included (harsher than fast-check's 'binary' unit,
+// without its ~2 s first-use cost).
+const anyCodeUnit = fc.nat(0xffff).map((code) => String.fromCharCode(code));
+
 /** Events as plain data: rows as [field, printed text] pairs, errors by class, reason, line and message. */
 function summary(events: readonly QueryStreamEvent[]): unknown[] {
   const rowData = (row: QueryRow) => [...row].map(([field, value]) => [field, value.text]);
@@ -85,6 +89,15 @@ describe('createQueryStreamParser', () => {
     expect(texts(incomplete!.rows, 'index')).toEqual(['0', '2']);
     expect(incomplete!.message).toBe('incomplete batch: 2 of 3 rows (index 0 came round again)');
     expect(texts(batches(events)[0]!, 'power.draw')).toEqual(['4 W', '5 W', '6 W']);
+  });
+
+  it('keeps a line that fits the columns but has no numeric index out of the batch', () => {
+    const events = feedAll(options, ['0, A, 1 W\n, W, x\nGPU, 3, 4\n1, B, 2 W\n']);
+    expect(summary(events)).toEqual([
+      expect.objectContaining({ error: 'NvsmiLineError', reason: 'unrecognised_line', lineNumber: 2, line: ', W, x' }),
+      expect.objectContaining({ error: 'NvsmiLineError', reason: 'unrecognised_line', lineNumber: 3 }),
+      { batch: [[['index', '0'], ['name', 'A'], ['power.draw', '1 W']], [['index', '1'], ['name', 'B'], ['power.draw', '2 W']]] },
+    ]);
   });
 
   it('uses uuid to see ticks when index is not queried', () => {
@@ -183,12 +196,14 @@ describe('properties', () => {
   });
 
   it('no input makes it throw, and a batch after any garbage comes out whole', () => {
-    const chunk = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ maxLength: 200 }));
+    // Line breaks, separators and digits often enough to make half-rows, blank lines and CRLF.
+    const unit = fc.oneof(anyCodeUnit, fc.constantFrom('\n', '\r', ', ', '0', '1', ' W', '[N/A]', 'é'));
+    const chunk = fc.oneof(fc.string({ unit, maxLength: 200 }), fc.uint8Array({ maxLength: 200 }));
     fc.assert(
       fc.property(fc.array(chunk, { maxLength: 10 }), fc.boolean(), (chunks, withHeader) => {
         const parser = createQueryStreamParser({ header: withHeader, fields: ['index', 'power.draw'], gpuCount: 2, maxLineLength: 100 });
         // Garbage can hold anything but a row of this query: nvidia-smi's separator is what makes a row.
-        for (const piece of chunks) parser.push(typeof piece === 'string' ? piece.replaceAll(', ', ',') : piece.map((byte) => (byte === 0x2c ? 0x3b : byte)));
+        for (const piece of chunks) parser.push(typeof piece === 'string' ? piece.replaceAll(',', ';') : piece.map((byte) => (byte === 0x2c ? 0x3b : byte)));
         const header = withHeader ? 'index, power.draw [W]\n' : '';
         const events = parser.push(`\n${header}0, 1.00 W\n1, 2.00 W\n`);
         expect(events.at(-1)).toEqual({ type: 'batch', rows: [expect.any(Map), expect.any(Map)] });

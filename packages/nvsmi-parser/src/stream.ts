@@ -105,6 +105,11 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
       events.push({ type: 'error', error: row });
       return;
     }
+    // A GPU index is a number; a line that fits the column count but not that is garbage, kept out of batches.
+    if (identity === 'index' && row.get('index')?.kind !== 'number') {
+      events.push({ type: 'error', error: new NvsmiLineError('a row whose index is not a number', line, lineNumber) });
+      return;
+    }
     const gpu = identity === undefined ? undefined : row.get(identity)?.text;
     if (gpu !== undefined && pending.some((seen) => seen.gpu === gpu)) {
       events.push({ type: 'error', error: new NvsmiBatchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });

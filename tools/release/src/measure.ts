@@ -2,6 +2,7 @@
 // spawn to its first served /metrics (200 with a body), against `node apps/<app>/dist/main.js` on the same
 // inputs. Run: `make measure-binaries` or `node tools/release/dist/measure.js [--runs N] [--dir dist/bin]`.
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launcherFor, runToExit, startServer } from './exec.js';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     console.log(`${b.file}\t${b.binaryBytes} (${mib(b.binaryBytes)})\t${b.nodeBytes} (${mib(b.nodeBytes)}, node ${b.nodeVersion})\t${b.blobBytes} (${kib(b.blobBytes)})\t${b.binaryBytes - b.nodeBytes - b.blobBytes}`);
   }
 
+  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const timings: Timing[] = [];
   for (const b of built) {
     const launcher = launcherFor(b.arch);
@@ -89,7 +91,10 @@ async function main(): Promise<void> {
     if (existsSync(script)) timings.push(...(await measure(`node apps/${app}/dist/main.js (for comparison)`, [process.execPath, script], app, runs, false)));
   }
 
-  console.log(`\nstart-up (ms): spawn to first served /metrics, and spawn to exit of --version; ${process.arch} host, ${process.version}`);
+  // Timings on a busy machine are not start-up times: say how busy it was, before and after.
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`\nstart-up (ms): spawn to first served /metrics, and spawn to exit of --version; ${process.arch} host, ${cpus().length} cores, ${process.version}`);
+  console.log(`load average (1, 5, 15 min) before: ${loadBefore}, after: ${load}`);
   console.log('command\truns\tmin\tmedian\tp90\tmax');
   for (const t of timings) {
     const sorted = [...t.runs].sort((a, b) => a - b);

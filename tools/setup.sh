@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.4.2
 # Real servers the integration tests start, and what the arm64 binary smoke test runs under.
-APT_PACKAGES=(victoria-metrics prometheus prometheus-node-exporter docker-compose qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
+APT_PACKAGES=(victoria-metrics prometheus prometheus-node-exporter wrk docker-compose qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -1,0 +1,71 @@
+// pnpm bench --quick : every scenario, short, prints the targets table (under 2 minutes).
+// pnpm bench [--full]: the full run (about 30 minutes); writes docs/BENCHMARKS.md and docs/sampler-lag.svg.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildPaths, repoRoot } from '@proj/stack';
+import { extractNotes, formatMarkdown, formatTable, lagChart } from './report.js';
+import { PLANS, runBench } from './run.js';
+import { hasWrk } from './wrk.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: pnpm bench [--quick | --full] [--out DIR]\n\n' +
+        '  --quick   every scenario, shortened: prints the targets table (under 2 minutes)\n' +
+        '  --full    the full run (default, about 30 minutes): writes docs/BENCHMARKS.md and docs/sampler-lag.svg\n' +
+        '  --out     where the full run writes (default: docs/)\n',
+    );
+    return 0;
+  }
+  if (values.quick && values.full) {
+    process.stderr.write('bench: --quick and --full are exclusive\n');
+    return 2;
+  }
+  if (!hasWrk()) {
+    process.stderr.write('bench: wrk is not installed; run tools/setup.sh (or: apt-get install wrk)\n');
+    return 1;
+  }
+  for (const file of [buildPaths.cpuExporter, buildPaths.gpuExporter, join(repoRoot, 'tools/fake-nvidia-smi/dist/nvidia-smi.js')]) {
+    if (!existsSync(file)) {
+      process.stderr.write(`bench: ${file} is missing; build first: pnpm nx run-many -t build\n`);
+      return 1;
+    }
+  }
+  const plan = PLANS[values.quick ? 'quick' : 'full'];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const workDir = join(repoRoot, '.tmp', `bench-${plan.mode}-${stamp}`);
+  const t0 = Date.now();
+  const log = (line: string) => process.stderr.write(`bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s: ${line}\n`);
+  log(`${plan.mode} run; work directory ${workDir}`);
+  const results = await runBench(plan, workDir, log);
+  writeFileSync(join(workDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(results)}`);
+  log(`done; raw figures in ${join(workDir, 'results.json')}`);
+  if (plan.mode === 'full') {
+    const outDir = values.out ?? join(repoRoot, 'docs');
+    mkdirSync(outDir, { recursive: true });
+    const mdFile = join(outDir, 'BENCHMARKS.md');
+    const notes = existsSync(mdFile) ? extractNotes(readFileSync(mdFile, 'utf8')) : '';
+    writeFileSync(mdFile, formatMarkdown(results, notes));
+    writeFileSync(join(outDir, 'sampler-lag.svg'), lagChart(results));
+    log(`wrote ${mdFile} and ${join(outDir, 'sampler-lag.svg')}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,52 @@
+// Runs metrics-core's sampler alone at a given spinMs and reports each tick's lag and the CPU it used, for the
+// lag-versus-CPU trade-off of waiting out an early timer wake-up in a busy loop.
+// Run: node dist/spin-probe.js --spin-ms 2 --interval-ms 1000 --duration-s 60   (prints one JSON line)
+import { parseArgs } from 'node:util';
+import { createRegistry, createSampler } from '@proj/metrics-core';
+
+/** What one probe run reports. */
+export interface SpinProbeResult {
+  readonly spinMs: number;
+  readonly lagsMs: number[];
+  /** CPU used between the first and the last tick (process.cpuUsage), milliseconds. */
+  readonly cpuMs: number;
+  readonly seconds: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { 'spin-ms': { type: 'string', default: '2' }, 'interval-ms': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '60' } },
+  });
+  const spinMs = Number(values['spin-ms']);
+  const intervalMs = Number(values['interval-ms']);
+  const durationMs = Number(values['duration-s']) * 1000;
+  const lagsMs: number[] = [];
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  let firstAt = 0;
+  let lastAt = 0;
+  let cpuAtLast: NodeJS.CpuUsage | undefined;
+  const sampler = createSampler({
+    intervalMs,
+    spinMs,
+    registry: createRegistry(),
+    prefix: 'spin_probe',
+    sample: (tick) => {
+      if (tick.index === 0) {
+        cpuAtFirst = process.cpuUsage();
+        firstAt = tick.startedAtMs;
+        return;
+      }
+      lagsMs.push(tick.startedAtMs - tick.scheduledAtMs);
+      cpuAtLast = process.cpuUsage();
+      lastAt = tick.startedAtMs;
+    },
+  });
+  await sampler.start();
+  await new Promise((resolve) => setTimeout(resolve, durationMs + intervalMs / 2));
+  await sampler.stop();
+  const used = cpuAtFirst && cpuAtLast ? cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system : 0;
+  const result: SpinProbeResult = { spinMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+void main();

@@ -13,6 +13,9 @@ import { infraPaths } from '../src/paths.js';
 import { readVictoriaMetricsFlagsEnv, SCRAPE_JOBS, writeStackConfig } from '../src/scrape-config.js';
 import { checkStackedExpressions, checkZoneArithmetic, fixtureLayouts } from '../src/zone-check.js';
 
+/** The checkers are separate programs; on a busy 2-core CI machine docker-compose v1 alone takes seconds to start. */
+const CHECKER_TIMEOUT_MS = 120_000;
+
 const work = mkdtempSync(join(tmpdir(), 'stack-config-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -48,7 +51,7 @@ describe('docker compose file', () => {
       const result = run(bin!, [...args, '-f', infraPaths.composeFile, ...profiles, 'config', '-q']);
       expect(result.status, result.stderr).toBe(0);
     }
-  });
+  }, CHECKER_TIMEOUT_MS);
 
   it('pins every image and mounts only files that exist', () => {
     for (const [name, service] of Object.entries(compose.services)) {
@@ -124,7 +127,7 @@ describe('scrape configs', () => {
       expect(result.status, `${layout.name}: ${result.stdout}${result.stderr}`).toBe(0);
       expect(result.stdout + result.stderr).toMatch(/SUCCESS/);
     }
-  });
+  }, CHECKER_TIMEOUT_MS);
 
   it('pass `victoria-metrics -promscrape.config.dryRun` with the shared flags, both ways', () => {
     const vm = findBinary('victoriaMetrics');
@@ -133,14 +136,14 @@ describe('scrape configs', () => {
       const result = spawnSync(vm, ['-envflag.enable', '-envflag.prefix=VM_', `-promscrape.config=${layout.vm}`, '-promscrape.config.dryRun', '-loggerLevel=ERROR'], { encoding: 'utf8', env, timeout: 60_000 });
       expect(result.status, `${layout.name}: ${result.stderr}`).toBe(0);
     }
-  });
+  }, CHECKER_TIMEOUT_MS);
 
   it('and a broken config fails both checkers (the checks can fail)', () => {
     const file = join(work, 'broken-typo.yml');
     writeFileSync(file, readFileSync(infraPaths.vmScrapeConfig, 'utf8').replace('scrape_timeout: 800ms', 'scrape_timeout: 800ms\n  scrape_timout: 1s'));
     expect(run(findBinary('promtool'), ['check', 'config', file]).status).not.toBe(0);
     expect(run(findBinary('victoriaMetrics'), [`-promscrape.config=${file}`, '-promscrape.config.dryRun', '-loggerLevel=ERROR']).status).not.toBe(0);
-  });
+  }, CHECKER_TIMEOUT_MS);
 });
 
 describe('grafana provisioning', () => {

@@ -86,6 +86,13 @@ describe('the local stack, after running for 30 s', () => {
     }
   });
 
+  it('runs VictoriaMetrics with the flags compose gives it (env file), the command line winning', async () => {
+    const flags = await (await fetch(`${stack.victoriaMetrics.url}/flags`)).text();
+    expect(flags).toContain('-retentionPeriod="30d"');
+    expect(flags).toContain('-search.latencyOffset="0s"'); // the test's override of the shared 2s
+    expect(flags).toContain(`-promscrape.config="${stack.config.vmScrapeConfig}"`);
+  });
+
   it('stores every series the CPU exporter and node_exporter expose, in both stores', async () => {
     const jobs: Array<[string, string]> = [
       ['cpu-exporter', stack.cpuExporter.url],

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { materializePowercapTree, type MaterializedTree } from '@proj/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractExample, toCommonJs } from '../src/readme-example.js';
@@ -111,8 +111,9 @@ function safeReaddir(dir: string): string[] {
 
 describe('changesets', () => {
   it('`changeset status` works and would release only the published libraries', async () => {
-    const { stdout, stderr } = await run(bin('changeset'), ['status'], { cwd: repoRoot });
-    const released = [...`${stdout}${stderr}`.matchAll(/^🦋 {2}- (\S+)$/gmu)].map((match) => match[1]);
+    // Under nx, FORCE_COLOR is set; the names are read from plain text.
+    const { stdout, stderr } = await run(bin('changeset'), ['status'], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const released = [...stripVTControlCharacters(`${stdout}${stderr}`).matchAll(/^🦋 {2}- (\S+)$/gmu)].map((match) => match[1]);
     for (const name of released) expect(LIBRARIES.map((library) => library.name)).toContain(name);
   });
 

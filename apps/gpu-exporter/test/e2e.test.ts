@@ -29,12 +29,24 @@ function privateFake(): { path: string; marker: string; count: () => number } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-nvsmi-'));
   copyFileSync(join(FAKE_DIR, 'nvidia-smi'), join(dir, 'nvidia-smi'));
   symlinkSync(join(FAKE_DIR, 'dist'), join(dir, 'dist'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const count = () =>
-    execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+  const script = join(dir, 'dist', 'nvidia-smi.js');
+  const pids = () =>
+    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
       .split('\n')
-      .filter((line) => line.includes(join(dir, 'dist', 'nvidia-smi.js'))).length;
-  return { path: join(dir, 'nvidia-smi'), marker: dir, count };
+      .filter((line) => line.includes(script))
+      .map((line) => Number(line.trim().split(' ')[0]));
+  cleanups.push(() => {
+    // A test that failed half-way may have SIGKILLed the exporter, orphaning its (hung) nvidia-smi: end it here.
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { path: join(dir, 'nvidia-smi'), marker: dir, count: () => pids().length };
 }
 
 async function start(env: Record<string, string>, ...args: string[]): Promise<SpawnedServer & { fake: ReturnType<typeof privateFake> }> {
@@ -107,7 +119,7 @@ describe('gpu_exporter process', () => {
       most = Math.max(most, server.fake.count());
       const body = await scrape(server);
       return (sampleValue(body, 'gpu_exporter_nvidia_smi_stalls_total') ?? 0) >= 2 && (sampleValue(body, 'gpu_exporter_nvidia_smi_restarts_total') ?? 0) >= 2;
-    }, 30_000);
+    }, 60_000);
     const body = await scrape(server);
     expect(sampleValue(body, 'gpu_exporter_nvidia_smi_exits_total', { code: 'signal_SIGKILL' })).toBeGreaterThanOrEqual(2);
     // one loop child at a time, never a pile of hung ones
@@ -115,7 +127,7 @@ describe('gpu_exporter process', () => {
     const { code } = await server.stop('SIGTERM');
     expect(code).toBe(0);
     await until(() => server.fake.count() === 0, 3000);
-  });
+  }, 90_000);
 
   it('answers scrapes at once while nvidia-smi hangs, with the last good answer or none', async () => {
     const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'hang', FAKE_NVIDIA_SMI_AFTER_TICKS: '2' }, '--interval', '100ms');

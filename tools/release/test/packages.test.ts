@@ -28,7 +28,7 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
   {
     dir: 'packages/metrics-core',
     name: '@proj/metrics-core',
-    env: () => ({ ONCE: '1' }),
+    env: () => ({ ONCE: '1', PORT: '0' }),
     expectOutput: [/^load_average_1m \d/m, /^load_exporter_info\{.*\} 1$/m],
   },
   {

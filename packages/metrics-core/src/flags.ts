@@ -1,3 +1,5 @@
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
 /** One command-line flag, with its environment variable and default. */
 export interface FlagSpec<T> {
   readonly description: string;
@@ -162,6 +164,39 @@ export function runCommandLine<S extends FlagSpecs>(
     return io.exit(0);
   }
   return { values: parsed.values, healthcheck: parsed.kind === 'healthcheck' };
+}
+
+/** Options for exporterFlags. */
+export interface ExporterFlagsOptions {
+  /** Environment variable prefix: `CPU_EXPORTER` gives CPU_EXPORTER_PORT, CPU_EXPORTER_HOST, ... */
+  readonly envPrefix: string;
+  readonly port: number;
+  /** What the interval governs, for --help. */
+  readonly intervalDescription: string;
+}
+
+/** The flags every exporter has (DESIGN.md, "Command line"): --port, --host, --interval (100ms to 30s), --log-level. */
+export function exporterFlags(options: ExporterFlagsOptions) {
+  const env = (name: string) => `${options.envPrefix}_${name}`;
+  return {
+    port: { description: 'port to listen on (0 picks a free one)', valueName: 'PORT', env: env('PORT'), default: options.port, parse: parsePort },
+    host: { description: 'address to listen on', valueName: 'HOST', env: env('HOST'), default: '0.0.0.0', parse: parseNonEmpty },
+    interval: {
+      description: options.intervalDescription,
+      valueName: 'DURATION',
+      env: env('INTERVAL'),
+      default: 1000,
+      defaultText: '1s',
+      parse: durationParser(100, 30_000),
+    },
+    'log-level': {
+      description: 'least severe log level written',
+      valueName: 'LEVEL',
+      env: env('LOG_LEVEL'),
+      default: 'info' as LogLevel,
+      parse: choiceParser(LOG_LEVELS),
+    },
+  } satisfies FlagSpecs;
 }
 
 // Value parsers.

@@ -1,8 +1,11 @@
 export { acceptsGzip, createExposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE, toOpenMetrics } from './exposition.js';
 export type { Exposition, ExpositionBody, ExpositionFormat } from './exposition.js';
+export { createExporter } from './exporter.js';
+export type { Collector, Exporter, ExporterOptions } from './exporter.js';
 export {
   choiceParser,
   durationParser,
+  exporterFlags,
   FlagError,
   FlagValueError,
   formatDuration,
@@ -12,7 +15,7 @@ export {
   parsePort,
   runCommandLine,
 } from './flags.js';
-export type { CommandLine, CommandLineIo, FlagSpec, FlagSpecs, FlagValues, ParsedCommandLine, ProgramInfo } from './flags.js';
+export type { CommandLine, CommandLineIo, ExporterFlagsOptions, FlagSpec, FlagSpecs, FlagValues, ParsedCommandLine, ProgramInfo } from './flags.js';
 export { runHealthcheck } from './healthcheck.js';
 export type { HealthcheckTarget } from './healthcheck.js';
 export { createExporterApp } from './http.js';
@@ -20,6 +23,8 @@ export type { ExporterAppOptions, HealthReport } from './http.js';
 export { runExporter } from './lifecycle.js';
 export type { ExporterParts, RunExporterOptions, RunningExporter } from './lifecycle.js';
 export { createLogger, LOG_LEVELS, silentLogger } from './log.js';
+export { runExporterMain } from './main.js';
+export type { ExporterMainOptions } from './main.js';
 export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
 export { registerProcessMetrics } from './process-metrics.js';
 export { createRegistry, registerInfoMetric, runtimeLabel } from './registry.js';

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launcherFor, runToExit, startServer } from './exec.js';
+import { runCommand, startServer } from '@proj/fixtures';
+import { launcherFor } from './exec.js';
 import type { BuiltBinary } from './sea.js';
 import { smokeFor } from './smoke.js';
 import { repoRoot } from './targets.js';
@@ -18,16 +19,18 @@ interface Timing {
 /** Spawn to the first 200 from /metrics, in milliseconds, for one run of `command`. */
 async function timeToFirstMetrics(command: string[], app: string, emulated: boolean): Promise<number> {
   const smoke = smokeFor(app).prepare();
+  const startedAt = performance.now();
   const server = await startServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
     cwd: repoRoot,
     env: {},
+    cleanEnv: true,
     timeoutMs: emulated ? 60_000 : 10_000,
   });
   try {
     const response = await fetch(`${server.url}/metrics`);
     await response.text();
     if (response.status !== 200) throw new Error(`${command.join(' ')}: /metrics answered ${response.status}`);
-    return performance.now() - server.startedAt;
+    return performance.now() - startedAt;
   } finally {
     await server.stop();
     smoke.cleanup();
@@ -37,7 +40,7 @@ async function timeToFirstMetrics(command: string[], app: string, emulated: bool
 /** Spawn to exit for `--version`: the cost of starting the runtime and the script, without any sampling. */
 async function timeVersion(command: string[]): Promise<number> {
   const started = performance.now();
-  const result = await runToExit([...command, '--version'], { cwd: repoRoot, env: {} });
+  const result = await runCommand([...command, '--version'], { cwd: repoRoot, env: {}, cleanEnv: true });
   if (result.code !== 0) throw new Error(`${command.join(' ')} --version exited ${result.code}: ${result.stderr}`);
   return performance.now() - started;
 }

@@ -10,7 +10,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launcherFor, runToExit, startServer } from '../src/exec.js';
+import { runCommand, startServer } from '@proj/fixtures';
+import { launcherFor } from '../src/exec.js';
 import { buildAppBinaries, type BuiltBinary } from '../src/sea.js';
 import { smokeFor } from '../src/smoke.js';
 import { ARCHES, binaryName, EXPORTER_APPS, NODE_CACHE_DIR, repoRoot, type Arch } from '../src/targets.js';
@@ -48,7 +49,7 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
     });
 
     test(`--version names the app, its version, the embedded node and ${arch}${suffix}`, async () => {
-      const result = await runToExit([...command, '--version'], { cwd: dir, env: {} });
+      const result = await runCommand([...command, '--version'], { cwd: dir, env: {}, cleanEnv: true });
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout.trim()).toMatch(new RegExp(`^${binaryName(app)} ${binary!.version.replace(/\./g, '\\.')} `));
@@ -57,7 +58,7 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
     });
 
     test(`--help prints the usage${suffix}`, async () => {
-      const result = await runToExit([...command, '--help'], { cwd: dir, env: {} });
+      const result = await runCommand([...command, '--help'], { cwd: dir, env: {}, cleanEnv: true });
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`usage: ${binaryName(app)}`);
       expect(result.stdout).toContain('--port');
@@ -68,6 +69,7 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
       const server = await startServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
         cwd: dir,
         env: {},
+        cleanEnv: true,
         timeoutMs: slow ? 60_000 : 10_000,
       });
       try {
@@ -78,9 +80,9 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
         expect((await fetch(`${server.url}/health`)).status).toBe(200);
         // Exactly the image's HEALTHCHECK: `--healthcheck` alone, the port from the environment the image sets.
         const port = new URL(server.url).port;
-        const probe = await runToExit([...command, '--healthcheck'], { cwd: dir, env: { [`${binaryName(app).toUpperCase()}_PORT`]: port } });
+        const probe = await runCommand([...command, '--healthcheck'], { cwd: dir, env: { [`${binaryName(app).toUpperCase()}_PORT`]: port }, cleanEnv: true });
         expect(probe.code).toBe(0);
-        const wrongPort = await runToExit([...command, '--healthcheck', '--port', '1'], { cwd: dir, env: {} });
+        const wrongPort = await runCommand([...command, '--healthcheck', '--port', '1'], { cwd: dir, env: {}, cleanEnv: true });
         expect(wrongPort.code).not.toBe(0);
       } finally {
         const stopped = await server.stop('SIGTERM');

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerignoreMatcher, globalArgs, parseDockerfile, stages } from '../src/dockerfile.js';
-import { launcherFor, runToExit } from '../src/exec.js';
+import { runCommand } from '@proj/fixtures';
+import { launcherFor } from '../src/exec.js';
 import { binaryName, EXPORTER_APPS, parseArch, repoRoot } from '../src/targets.js';
 
 const run = promisify(execFile);
@@ -86,7 +87,7 @@ describe.each(EXPORTER_APPS)('apps/%s/Dockerfile', (app) => {
       if (process.env.SKIP_QEMU_SMOKE === '1') return; // chosen on purpose; binaries.test.ts explains the policy
       throw new Error(`cannot run the ${foreignArch} binary here: ${launcher.reason}`);
     }
-    const result = await runToExit([...launcher.prefix, inRoot(source), '--version'], { cwd: root, env: {} });
+    const result = await runCommand([...launcher.prefix, inRoot(source), '--version'], { cwd: root, env: {}, cleanEnv: true });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`linux/${parseArch(foreignArch)}`);
   }, 300_000);

@@ -1,0 +1,33 @@
+// The two tsup builds this workspace makes, shared by the packages' and apps' tsup.config.ts.
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+/** A publishable library: ESM and CommonJS with their types, from src/index.ts. */
+export const libraryConfig: Options = {
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+};
+
+/**
+ * An exporter: one self-contained ESM file, dist/main.js, that runs with no node_modules beside it (containers,
+ * binaries), its version from the package.json at `packageJsonUrl`.
+ */
+export function exporterAppConfig(packageJsonUrl: URL) {
+  const { version } = JSON.parse(readFileSync(packageJsonUrl, 'utf8')) as { version: string };
+  return defineConfig({
+    entry: { main: 'src/main.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    clean: true,
+    sourcemap: true,
+    noExternal: [/.*/],
+    define: { __EXPORTER_VERSION__: JSON.stringify(version) },
+    // prom-client is CommonJS and requires node built-ins; give the ESM bundle a require to do it with.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  });
+}

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 /** One timed request. */
@@ -10,13 +10,15 @@ export interface TimedResponse {
 }
 
 /**
- * GETs `url` on a new connection (no agent, no keep-alive: each request pays its own connect, as the reference
- * figures did) and times it. Rejects after `timeoutMs`.
+ * GETs `url` and times it: by default on a new connection (no agent, no keep-alive: each request pays its own
+ * connect, as the reference figures did), or through `agent` (a keep-alive agent reuses its connection, as
+ * scrapers do). Rejects after `timeoutMs`.
  */
-export function timedGet(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<TimedResponse> {
+export function timedGet(url: string, options: { timeoutMs?: number; headers?: Record<string, string>; agent?: Agent } = {}): Promise<TimedResponse> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request(url, { agent: false, headers: { Connection: 'close', ...options.headers }, timeout: options.timeoutMs ?? 10_000 }, (res) => {
+    const connection = options.agent ? {} : { Connection: 'close' };
+    const req = request(url, { agent: options.agent ?? false, headers: { ...connection, ...options.headers }, timeout: options.timeoutMs ?? 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { Agent } from 'node:http';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,8 @@ export interface BenchResults {
     readonly scrapesPerExporter: number;
     readonly ours: { cpuSeconds: number; latencyMs: Summary; cpuMsPerScrape: number };
     readonly node: { cpuSeconds: number; latencyMs: Summary; cpuMsPerScrape: number };
+    /** A bare Node HTTP server answering a fixed body, scraped the same way: the floor of this machine. */
+    readonly floorLatencyMs: Summary;
     readonly lag: LagFigures;
   };
   readonly load: { readonly ours: LoadFigures; readonly node: LoadFigures; readonly lag: LagFigures };
@@ -134,8 +137,9 @@ export interface BenchResults {
     readonly store: readonly SpinFigures[];
   };
   readonly gpu: {
-    readonly slow: { readonly ours: GpuFigures; readonly baseline: GpuFigures };
-    readonly hang: { readonly ours: GpuFigures; readonly baseline: GpuFigures; readonly oursMissedTicks: number };
+    /** floor: a bare Node HTTP server answering a fixed body, scraped the same way. */
+    readonly slow: { readonly ours: GpuFigures; readonly baseline: GpuFigures; readonly floor: GpuFigures };
+    readonly hang: { readonly ours: GpuFigures; readonly baseline: GpuFigures; readonly floor: GpuFigures; readonly oursMissedTicks: number };
   };
   readonly many: {
     readonly exporters: number;
@@ -151,6 +155,8 @@ export interface BenchResults {
 
 export interface SpinFigures {
   readonly spinMs: number;
+  /** The timer armed this long before each deadline (0: metrics-core's default schedule). */
+  readonly wakeEarlyMs: number;
   readonly lagMs: Summary;
   readonly cpuMs: number;
   readonly seconds: number;
@@ -166,6 +172,7 @@ export interface GpuFigures {
 
 const baselineEntry = fileURLToPath(new URL('./baseline-exporter.js', import.meta.url));
 const spinProbeEntry = fileURLToPath(new URL('./spin-probe.js', import.meta.url));
+const floorEntry = fileURLToPath(new URL('./floor-server.js', import.meta.url));
 const FIXTURE = 'intel-laptop-psys-symlinks';
 
 /** Runs every scenario in order and returns the figures. `log` gets progress lines. */
@@ -245,6 +252,8 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
     // 2. Light: two scrapers a second on each exporter (the lag watcher is one of ours).
     const spinLight = runSpinProbes(plan.lightSeconds);
     const light = await phase('light (2 scrapers at 1 s)', async () => {
+      const floor = await startExporter({ name: 'floor', entry: floorEntry, logFile: join(logsDir, 'floor.log') });
+      const floorLatency: number[] = [];
       const t0 = performance.now();
       const before = { ours: processCpuSeconds(oursPid), node: processCpuSeconds(nodePid) };
       const until = t0 + plan.lightSeconds * 1000;
@@ -266,8 +275,9 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
             { untilMs: until },
           ),
         );
-      await Promise.all([scraper(oursMetrics, 250), scraper(nodeMetrics, 125, nodeLatency), scraper(nodeMetrics, 625)]);
+      await Promise.all([scraper(oursMetrics, 250), scraper(nodeMetrics, 125, nodeLatency), scraper(nodeMetrics, 625), scraper(`${floor.url}/metrics`, 875, floorLatency)]);
       await sleep(Math.max(0, until - performance.now()));
+      await floor.stop();
       const seconds = (performance.now() - t0) / 1000;
       const cpu = { ours: processCpuSeconds(oursPid) - before.ours, node: processCpuSeconds(nodePid) - before.node };
       const lagPart = watcher.between(t0, performance.now());
@@ -279,6 +289,7 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
         scrapesPerExporter: scrapes,
         ours: { cpuSeconds: cpu.ours, latencyMs: summarize(lagPart.latencyMs), cpuMsPerScrape: perScrape(cpu.ours, idle.ours.cpuSeconds) },
         node: { cpuSeconds: cpu.node, latencyMs: summarize(nodeLatency), cpuMsPerScrape: perScrape(cpu.node, idle.node.cpuSeconds) },
+        floorLatencyMs: summarize(floorLatency),
         lag: lagPart.lag,
       };
     });
@@ -335,7 +346,10 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
         { FAKE_NVIDIA_SMI_FAIL: 'hang' },
         plan.gpuHangSeconds,
       );
-      return { slow: { ours: slow.ours, baseline: slow.baseline }, hang: { ours: hang.ours, baseline: hang.baseline, oursMissedTicks: hang.oursMissedTicks } };
+      return {
+        slow: { ours: slow.ours, baseline: slow.baseline, floor: slow.floor },
+        hang: { ours: hang.ours, baseline: hang.baseline, floor: hang.floor, oursMissedTicks: hang.oursMissedTicks },
+      };
     });
 
     // 6. Many exporters, one store.
@@ -451,27 +465,30 @@ async function startLagWatcher(url: string, prefix: string) {
     },
     stop(): Promise<void> {
       running = false;
-      stopping ??= loop;
-      return stopping;
+      return (stopping ??= loop);
     },
   };
 }
 
-/** Two sampler probes side by side, spinMs 0 and the default 2, for `seconds`. */
+/**
+ * Sampler probes side by side for `seconds`: spinMs 0, the default 2, and 2 with the timer armed 2 ms early (so
+ * the busy-wait absorbs the timer's lateness: the proposed fix, measured without changing metrics-core).
+ */
 async function runSpinProbes(seconds: number): Promise<SpinFigures[]> {
-  const one = (spinMs: number) =>
+  const one = (spinMs: number, wakeEarlyMs: number) =>
     new Promise<SpinFigures>((resolve, reject) => {
-      const child = spawn(process.execPath, [spinProbeEntry, '--spin-ms', String(spinMs), '--duration-s', String(Math.round(seconds))], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const args = [spinProbeEntry, '--spin-ms', String(spinMs), '--wake-early-ms', String(wakeEarlyMs), '--duration-s', String(Math.round(seconds))];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       child.once('error', reject);
       child.once('close', (code) => {
         if (code !== 0) return reject(new Error(`spin probe (spinMs ${spinMs}) exited ${code}`));
         const result = JSON.parse(out) as SpinProbeResult;
-        resolve({ spinMs, lagMs: summarize(result.lagsMs), cpuMs: result.cpuMs, seconds: result.seconds });
+        resolve({ spinMs, wakeEarlyMs, lagMs: summarize(result.lagsMs), cpuMs: result.cpuMs, seconds: result.seconds });
       });
     });
-  return Promise.all([one(0), one(2)]);
+  return Promise.all([one(0, 0), one(2, 0), one(2, 2)]);
 }
 
 function startVm(dataDir: string, targets: ScrapeTargets, logsDir: string, logName: string): Promise<RunningVictoriaMetrics> {
@@ -510,9 +527,12 @@ function startGpuExporter(logsDir: string, name: string, env: Record<string, str
   });
 }
 
-/** The GPU exporter and the baseline side by side: scrape latency at 1 request/s each, CPU over the window. */
+/**
+ * The GPU exporter, the baseline and a bare Node server (the floor) side by side: scrape latency at 1 request/s
+ * each over a keep-alive connection (as a scraper holds one), CPU over the window.
+ */
 async function gpuPair(logsDir: string, label: string, oursEnv: Record<string, string>, baselineEnv: Record<string, string>, seconds: number) {
-  const [ours, baseline] = await Promise.all([
+  const [ours, baseline, floor] = await Promise.all([
     startGpuExporter(logsDir, `gpu-exporter-${label}`, oursEnv),
     startExporter({
       name: `baseline-${label}`,
@@ -521,12 +541,14 @@ async function gpuPair(logsDir: string, label: string, oursEnv: Record<string, s
       env: { FAKE_NVIDIA_SMI_CAPTURE: 'h100', ...baselineEnv },
       logFile: join(logsDir, `baseline-${label}.log`),
     }),
+    startExporter({ name: `floor-${label}`, entry: floorEntry, logFile: join(logsDir, `floor-${label}.log`) }),
   ]);
   try {
     await sleep(2500); // past the GPU exporter's first batches (and, hanging, into the hang)
     const measure = async (exporter: RunningExporter, offsetMs: number) => {
       const before = treeCpuSeconds(exporter.service.pid);
       const t0 = performance.now();
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       const latency: number[] = [];
       let failed = 0;
       await sleep(offsetMs);
@@ -534,7 +556,7 @@ async function gpuPair(logsDir: string, label: string, oursEnv: Record<string, s
         1000,
         async () => {
           try {
-            const res = await timedGet(`${exporter.url}/metrics`, { timeoutMs: 15_000 });
+            const res = await timedGet(`${exporter.url}/metrics`, { timeoutMs: 15_000, agent });
             latency.push(res.ms);
             if (res.status !== 200) failed++;
           } catch {
@@ -544,6 +566,7 @@ async function gpuPair(logsDir: string, label: string, oursEnv: Record<string, s
         { untilMs: t0 + seconds * 1000 },
       );
       const after = treeCpuSeconds(exporter.service.pid);
+      agent.destroy();
       return {
         latencyMs: summarize(latency),
         failed,
@@ -552,11 +575,11 @@ async function gpuPair(logsDir: string, label: string, oursEnv: Record<string, s
         seconds: (performance.now() - t0) / 1000,
       } satisfies GpuFigures;
     };
-    const [oursFigures, baselineFigures] = await Promise.all([measure(ours, 0), measure(baseline, 500)]);
+    const [oursFigures, baselineFigures, floorFigures] = await Promise.all([measure(ours, 0), measure(baseline, 333), measure(floor, 666)]);
     const missed = sampleValue((await timedGet(`${ours.url}/metrics`)).body, 'gpu_exporter_sampler_ticks_missed_total') ?? NaN;
-    return { ours: oursFigures, baseline: baselineFigures, oursMissedTicks: missed };
+    return { ours: oursFigures, baseline: baselineFigures, floor: floorFigures, oursMissedTicks: missed };
   } finally {
-    await Promise.all([ours.stop(), baseline.stop()]);
+    await Promise.all([ours.stop(), baseline.stop(), floor.stop()]);
   }
 }
 

@@ -1,12 +1,15 @@
 // Runs metrics-core's sampler alone at a given spinMs and reports each tick's lag and the CPU it used, for the
 // lag-versus-CPU trade-off of waiting out an early timer wake-up in a busy loop.
 // Run: node dist/spin-probe.js --spin-ms 2 --interval-ms 1000 --duration-s 60   (prints one JSON line)
+// --wake-early-ms N arms each timer N ms before the deadline (a custom schedule), so the busy-wait covers the
+// timer's usual lateness instead of only its rare early wake-ups: the cost of a sub-millisecond lag.
 import { parseArgs } from 'node:util';
 import { createRegistry, createSampler } from '@proj/metrics-core';
 
 /** What one probe run reports. */
 export interface SpinProbeResult {
   readonly spinMs: number;
+  readonly wakeEarlyMs: number;
   readonly lagsMs: number[];
   /** CPU used between the first and the last tick (process.cpuUsage), milliseconds. */
   readonly cpuMs: number;
@@ -15,9 +18,12 @@ export interface SpinProbeResult {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'spin-ms': { type: 'string', default: '2' }, 'interval-ms': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '60' } },
+    options: {
+      'wake-early-ms': { type: 'string', default: '0' },
+      'spin-ms': { type: 'string', default: '2' }, 'interval-ms': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '60' } },
   });
   const spinMs = Number(values['spin-ms']);
+  const wakeEarlyMs = Number(values['wake-early-ms']);
   const intervalMs = Number(values['interval-ms']);
   const durationMs = Number(values['duration-s']) * 1000;
   const lagsMs: number[] = [];
@@ -28,6 +34,18 @@ async function main(): Promise<void> {
   const sampler = createSampler({
     intervalMs,
     spinMs,
+    ...(wakeEarlyMs > 0
+      ? {
+          schedule: (fn: () => void, delayMs: number) => {
+            if (delayMs <= wakeEarlyMs) {
+              const immediate = setImmediate(fn);
+              return () => clearImmediate(immediate);
+            }
+            const timer = setTimeout(fn, delayMs - wakeEarlyMs);
+            return () => clearTimeout(timer);
+          },
+        }
+      : {}),
     registry: createRegistry(),
     prefix: 'spin_probe',
     sample: (tick) => {
@@ -45,7 +63,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, durationMs + intervalMs / 2));
   await sampler.stop();
   const used = cpuAtFirst && cpuAtLast ? cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system : 0;
-  const result: SpinProbeResult = { spinMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000 };
+  const result: SpinProbeResult = { spinMs, wakeEarlyMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

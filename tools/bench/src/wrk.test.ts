@@ -25,8 +25,10 @@ describe('parseWrkOutput', () => {
       requests: 245871,
       durationSeconds: 10,
       requestsPerSecond: 24586.31,
+      okPerSecond: 24586.7,
       latencyMs: { mean: 2.03, max: 14.61, p50: 1.96, p99: 3.42 },
       errors: 7,
+      non2xx: 4,
     });
   });
 

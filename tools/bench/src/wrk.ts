@@ -6,10 +6,13 @@ export interface WrkResult {
   readonly requests: number;
   readonly durationSeconds: number;
   readonly requestsPerSecond: number;
+  /** Answers that were 2xx/3xx, per second: what counts as served. */
+  readonly okPerSecond: number;
   /** Latency in milliseconds; percentiles from `--latency`. */
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly mean: number };
   /** Non-2xx/3xx answers plus socket errors. */
   readonly errors: number;
+  readonly non2xx: number;
   readonly command: string;
 }
 
@@ -37,8 +40,10 @@ export function parseWrkOutput(text: string): Omit<WrkResult, 'command'> {
     requests: Number(total[1]),
     durationSeconds: parseWrkDuration(`${total[2]}${total[3]}`) / 1000,
     requestsPerSecond: Number(rps[1]),
+    okPerSecond: (Number(total[1]) - non2xx) / (parseWrkDuration(`${total[2]}${total[3]}`) / 1000),
     latencyMs: { mean: parseWrkDuration(latency[1]!), max: parseWrkDuration(latency[3]!), p50: parseWrkDuration(p50[1]!), p99: parseWrkDuration(p99[1]!) },
     errors: non2xx + socketErrors,
+    non2xx,
   };
 }
 

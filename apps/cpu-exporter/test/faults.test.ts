@@ -1,0 +1,206 @@
+// Faults the built exporter meets on real hosts, acted out on fixture trees while it runs: each test also shows
+// that the sampler keeps its cadence (ticks advance, none missed) and that no joule it could read is lost.
+// Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
+// process, so the read errors come from the kernel and the clock is the real one.
+import { materializePowercapTree, parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+beforeAll(() => {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build first (pnpm nx run cpu-exporter:build)`);
+});
+
+function tree(name: string): MaterializedTree {
+  const t = materializePowercapTree(name);
+  cleanups.push(() => t.remove());
+  return t;
+}
+
+async function start(t: MaterializedTree, ...args: string[]): Promise<SpawnedServer> {
+  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms', ...args]);
+  cleanups.push(() => server.stop('SIGKILL'));
+  return server;
+}
+
+/**
+ * Starts the exporter as an unprivileged user (nobody) when the tests run as root, so that a file made
+ * unreadable (chmod 000) really answers EACCES, as energy_uj does for non-root users since CVE-2020-8694.
+ */
+function startUnprivileged(t: MaterializedTree): Promise<{ url: string }> {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(t.root, 0o755); // mkdtemp made it 0700
+  const child = spawn(process.execPath, [ENTRY, '--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+  });
+  cleanups.push(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${stderr}`)));
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const port = /msg=listening address=http:\/\/[^:\s]+:(\d+)/.exec(stderr)?.[1];
+      if (port) resolve({ url: `http://127.0.0.1:${port}` });
+    });
+  });
+}
+
+/** Writes energy_uj the way the kernel's value appears to a reader: whole, never half-written. */
+function setEnergy(t: MaterializedTree, id: string, energyUj: number, mode = 0o644): void {
+  const file = join(t.zoneDir(id), 'energy_uj');
+  writeFileSync(`${file}.new`, `${energyUj}\n`, { mode });
+  chmodSync(`${file}.new`, mode); // the umask does not get a say
+  renameSync(`${file}.new`, file);
+}
+
+const scrape = async (server: { url: string }): Promise<Sample[]> => parseSamples(await (await fetch(`${server.url}/metrics`)).text());
+const ticksOf = (samples: Sample[]) => ({
+  ticks: sampleValue(samples, 'cpu_exporter_sampler_ticks_total')!,
+  missed: sampleValue(samples, 'cpu_exporter_sampler_ticks_missed_total')!,
+});
+
+const until = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+};
+
+/** Resolves once the exporter has finished `n` more ticks than now: a value written before was read. */
+async function ticksLater(server: { url: string }, n = 2): Promise<Sample[]> {
+  const from = ticksOf(await scrape(server)).ticks;
+  let samples: Sample[] = [];
+  await until(async () => ticksOf((samples = await scrape(server))).ticks >= from + n);
+  return samples;
+}
+
+/** The sampler kept its cadence: it ticked all along and skipped no deadline. */
+function expectOnTime(first: Sample[], last: Sample[]): void {
+  expect(ticksOf(last).ticks).toBeGreaterThan(ticksOf(first).ticks);
+  expect(ticksOf(last).missed).toBe(0);
+}
+
+const joules = (samples: Sample[], zone: string) => sampleValue(samples, 'rapl_energy_joules_total', { zone });
+const watts = (samples: Sample[], zone: string) => sampleValue(samples, 'rapl_power_watts', { zone });
+
+describe('cpu_exporter under faults, sampling on time', () => {
+  it('energy_uj turning EACCES mid-run and back: the other zones go on, the energy used meanwhile is kept', async () => {
+    const t = tree('intel-laptop-psys-symlinks');
+    const base = 26963529117;
+    const server = await startUnprivileged(t);
+    const first = await ticksLater(server, 1);
+    setEnergy(t, 'intel-rapl:0', base + 10_000_000);
+    expect(joules(await ticksLater(server), 'package_0')).toBe(10);
+
+    setEnergy(t, 'intel-rapl:0', base + 30_000_000, 0o000); // 20 J more, and unreadable
+    await until(async () => (sampleValue(await scrape(server), 'cpu_exporter_read_errors_total', { reason: 'permission_denied' }) ?? 0) >= 2);
+    const denied = await scrape(server);
+    expect(watts(denied, 'package_0')).toBeUndefined();
+    expect(watts(denied, 'core')).toBe(0); // the other zones are still read
+    expect(sampleValue(denied, 'rapl_available')).toBe(1);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[] };
+    expect(health.status).toBe('degraded');
+    expect(health.reasons[0]).toContain('intel-rapl:0: permission_denied');
+
+    setEnergy(t, 'intel-rapl:0', base + 35_000_000); // readable again, 5 J more
+    const back = await ticksLater(server);
+    // 10 + 20 (while unreadable) + 5: nothing lost, since the counter itself kept counting
+    expect(joules(back, 'package_0')).toBe(35);
+    expect(watts(back, 'package_0')).toBeDefined();
+    expect(((await (await fetch(`${server.url}/health`)).json()) as { status: string }).status).toBe('ok');
+    expect(sampleValue(back, 'cpu_exporter_read_errors_total', { reason: 'not_found' })).toBe(0);
+    expectOnTime(first, back);
+  });
+
+  it('a zone vanishing and returning: dropped at once, found again, its total going on from where it was', async () => {
+    const t = tree('intel-laptop-psys-symlinks');
+    const base = 51327734012; // intel-rapl:1 (psys), a top-level zone: found only through class/powercap
+    const server = await start(t);
+    const first = await ticksLater(server, 1);
+    setEnergy(t, 'intel-rapl:1', base + 2_000_000);
+    expect(joules(await ticksLater(server), 'psys')).toBe(2);
+
+    const link = t.zoneDir('intel-rapl:1');
+    renameSync(link, `${link}.gone`);
+    cleanups.push(() => existsSync(`${link}.gone`) && renameSync(`${link}.gone`, link));
+    await until(async () => sampleValue(await scrape(server), 'rapl_zones_discovered') === 4);
+    const gone = await scrape(server);
+    expect(watts(gone, 'psys')).toBeUndefined();
+    expect(watts(gone, 'core')).toBe(0);
+
+    renameSync(`${link}.gone`, link);
+    setEnergy(t, 'intel-rapl:1', base + 5_000_000); // it counted on while away: unknowable, not counted
+    // Zones are looked for again every 10 s.
+    await until(async () => sampleValue(await scrape(server), 'rapl_zones_discovered') === 5, 25_000);
+    await ticksLater(server); // the first reading after its return is the new baseline
+    setEnergy(t, 'intel-rapl:1', base + 6_500_000);
+    const back = await ticksLater(server);
+    expect(joules(back, 'psys')).toBe(3.5);
+    expect(watts(back, 'psys')).toBeDefined();
+    expectOnTime(first, back);
+  }, 40_000);
+
+  it('wraps at the Intel package and DRAM ranges, and a counter reset where no range is known', async () => {
+    const t = tree('malformed-values');
+    const intelMax = 262143328850; // intel-rapl:0, package_0
+    const dramMax = 65712999613; // intel-rapl:0:1, dram
+    const server = await start(t);
+    setEnergy(t, 'intel-rapl:0', intelMax - 1_000_000);
+    setEnergy(t, 'intel-rapl:0:1', dramMax - 2_000_000);
+    const first = await ticksLater(server);
+    const before = { pkg: joules(first, 'package_0')!, dram: joules(first, 'dram')!, pkg1: joules(first, 'package_1')! };
+
+    setEnergy(t, 'intel-rapl:0', 3_000_000); // 1 J to the top, 3 J after
+    setEnergy(t, 'intel-rapl:0:1', 500_000); // 2 J to the top, 0.5 J after
+    setEnergy(t, 'intel-rapl:1', 1_000_000); // package_1 has no usable range: a decrease is a reset
+    const wrapped = await ticksLater(server);
+    expect(joules(wrapped, 'package_0')! - before.pkg).toBeCloseTo(4, 9);
+    expect(joules(wrapped, 'dram')! - before.dram).toBeCloseTo(2.5, 9);
+    expect(joules(wrapped, 'package_1')).toBe(before.pkg1); // the reset interval is skipped, never negative
+    expect(sampleValue(wrapped, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(1);
+
+    setEnergy(t, 'intel-rapl:1', 3_000_000);
+    const after = await ticksLater(server);
+    expect(joules(after, 'package_1')! - before.pkg1).toBeCloseTo(2, 9);
+    expect(watts(after, 'package_1')).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(after, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'gap' })).toBe(0);
+    expectOnTime(first, after);
+  });
+
+  it("two wraps close together at AMD's range", async () => {
+    const t = tree('amd-epyc-7401p');
+    const max = 65532610987;
+    const server = await start(t);
+    setEnergy(t, 'intel-rapl:0', max - 1_000_000);
+    const first = await ticksLater(server);
+    const before = joules(first, 'package_0')!;
+    setEnergy(t, 'intel-rapl:0', 2_000_000); // wrap: 1 J + 2 J
+    await ticksLater(server);
+    setEnergy(t, 'intel-rapl:0', max - 500_000); // almost a whole range later, no wrap
+    await ticksLater(server);
+    setEnergy(t, 'intel-rapl:0', 4_000_000); // wrap again: 0.5 J + 4 J
+    const last = await ticksLater(server);
+    expect(joules(last, 'package_0')! - before).toBeCloseTo((3_000_000 + (max - 500_000 - 2_000_000) + 4_500_000) / 1e6, 6);
+    expect(sampleValue(last, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
+    expectOnTime(first, last);
+  });
+});

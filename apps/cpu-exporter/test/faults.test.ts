@@ -4,7 +4,8 @@
 // process, so the read errors come from the kernel and the clock is the real one.
 import { materializePowercapTree, parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -38,8 +39,18 @@ async function start(t: MaterializedTree, ...args: string[]): Promise<SpawnedSer
  */
 function startUnprivileged(t: MaterializedTree): Promise<{ url: string }> {
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) chmodSync(t.root, 0o755); // mkdtemp made it 0700
-  const child = spawn(process.execPath, [ENTRY, '--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], {
+  let entry = ENTRY;
+  if (asRoot) {
+    chmodSync(t.root, 0o755); // mkdtemp made it 0700
+    // The checkout may sit where nobody cannot read (under /root): run a copy of the bundle, which needs nothing beside it.
+    const dir = mkdtempSync(join(tmpdir(), 'cpu-exporter-bundle-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    entry = join(dir, 'main.js');
+    copyFileSync(ENTRY, entry);
+    chmodSync(entry, 0o644);
+  }
+  const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(asRoot ? { uid: 65534, gid: 65534 } : {}),

@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { libraryConfig } from '../../tsup.shared.js';
+import { libraryConfig } from '../../tsup.shared.mjs';
 
 export default defineConfig(libraryConfig);

@@ -1,4 +1,4 @@
-// The two tsup builds this workspace makes, shared by the packages' and apps' tsup.config.ts.
+// The two tsup builds this workspace makes, shared by the packages' and apps' tsup.config.ts (.mts: the root package is CommonJS).
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
 

@@ -1,0 +1,45 @@
+// The fake nvidia-smi behind a path of its own, so that the processes of one test can be counted and ended.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FAKE_DIR = fileURLToPath(new URL('../../../tools/fake-nvidia-smi/', import.meta.url));
+
+/** A private copy of the fake's launcher: `<dir>/nvidia-smi` runs `<dir>/dist/nvidia-smi.js` (a link to the built fake). */
+export interface PrivateFake {
+  /** Pass this as --nvidia-smi. */
+  readonly path: string;
+  /** The fake nvidia-smi processes running now. */
+  pids(): number[];
+  /** Kills whatever is left (a test that failed half-way may have orphaned a hung one) and removes the copy. */
+  remove(): void;
+}
+
+/** Makes a private copy of the fake nvidia-smi. */
+export function privateFake(): PrivateFake {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-nvsmi-'));
+  copyFileSync(join(FAKE_DIR, 'nvidia-smi'), join(dir, 'nvidia-smi'));
+  symlinkSync(join(FAKE_DIR, 'dist'), join(dir, 'dist'));
+  const script = join(dir, 'dist', 'nvidia-smi.js');
+  const pids = () =>
+    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(script))
+      .map((line) => Number(line.trim().split(' ')[0]));
+  return {
+    path: join(dir, 'nvidia-smi'),
+    pids,
+    remove() {
+      for (const pid of pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -3,7 +3,6 @@
 // Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
 // process, so the read errors come from the kernel and the clock is the real one.
 import { materializePowercapTree, parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +36,7 @@ async function start(t: MaterializedTree, ...args: string[]): Promise<SpawnedSer
  * Starts the exporter as an unprivileged user (nobody) when the tests run as root, so that a file made
  * unreadable (chmod 000) really answers EACCES, as energy_uj does for non-root users since CVE-2020-8694.
  */
-function startUnprivileged(t: MaterializedTree): Promise<{ url: string }> {
+async function startUnprivileged(t: MaterializedTree): Promise<SpawnedServer> {
   const asRoot = process.getuid?.() === 0;
   let entry = ENTRY;
   if (asRoot) {
@@ -50,28 +49,9 @@ function startUnprivileged(t: MaterializedTree): Promise<{ url: string }> {
     copyFileSync(ENTRY, entry);
     chmodSync(entry, 0o644);
   }
-  const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-  });
-  cleanups.push(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${stderr}`)));
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const port = /msg=listening address=http:\/\/[^:\s]+:(\d+)/.exec(stderr)?.[1];
-      if (port) resolve({ url: `http://127.0.0.1:${port}` });
-    });
-  });
+  const server = await spawnServer(entry, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], asRoot ? { uid: 65534, gid: 65534 } : {});
+  cleanups.push(() => server.stop('SIGKILL'));
+  return server;
 }
 
 /** Writes energy_uj the way the kernel's value appears to a reader: whole, never half-written. */

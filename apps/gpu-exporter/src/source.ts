@@ -135,6 +135,8 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
   let probeTimer: NodeJS.Timeout | undefined;
   let probing: Promise<void> | undefined;
   let stopped = false;
+  // Aborted by stop(): a probe in flight is killed rather than waited for.
+  let probes = new AbortController();
   const loggedReasons = new Set<string>();
 
   const publish = (rows: readonly QueryRow[]): void => {
@@ -187,7 +189,7 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
   };
 
   const probeOnce = async (): Promise<void> => {
-    const helpRun = await runCommand(command, ['--help-query-gpu'], probeTimeoutMs);
+    const helpRun = await runCommand(command, ['--help-query-gpu'], probeTimeoutMs, probes.signal);
     if (stopped) return;
     if (helpRun.kind !== 'exited') return failedRun(helpRun, '--help-query-gpu');
     let help: HelpQueryGpu;
@@ -205,7 +207,7 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
     }
     selection = chosen;
     const queryArgs = [`--query-gpu=${chosen.fields.join(',')}`, '--format=csv,noheader,nounits'];
-    const queryRun = await runCommand(command, queryArgs, probeTimeoutMs);
+    const queryRun = await runCommand(command, queryArgs, probeTimeoutMs, probes.signal);
     if (stopped) return;
     if (queryRun.kind !== 'exited') return failedRun(queryRun, '--query-gpu');
     let rows: readonly QueryRow[];
@@ -295,11 +297,13 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
   return {
     async start() {
       stopped = false;
+      probes = new AbortController();
       await probe();
     },
     async stop() {
       stopped = true;
       clearTimeout(probeTimer);
+      probes.abort();
       await probing;
       await supervisor?.stop();
       supervisor = undefined;

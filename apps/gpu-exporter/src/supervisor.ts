@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { killGroup } from './command.js';
+import { killGroup, trackGroup, untrackGroup } from './command.js';
 
 /** How a supervised child ended. */
 export interface ChildExit {
@@ -84,6 +84,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     let stderrTail = '';
     let spawnError: string | undefined;
     const proc = spawn(options.command, options.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    trackGroup(proc.pid);
     child = proc;
     proc.stdout!.on('data', (chunk: Buffer) => options.onStdout(chunk));
     proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -95,6 +96,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         if (done) return;
         done = true;
         killGroup(proc.pid, 'SIGKILL'); // whatever it forked
+        untrackGroup(proc.pid);
         if (child === proc) child = undefined;
         const reason: ChildExit['reason'] = spawnError ? 'spawn_failed' : stopped ? 'stopped' : killedForStall ? 'stalled' : 'exited';
         const exit: ChildExit = {

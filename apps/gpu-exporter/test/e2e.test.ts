@@ -96,12 +96,18 @@ describe('gpu_exporter process', () => {
     }
   });
 
-  it('starts serving without waiting for an nvidia-smi that is slow to start', async () => {
+  it('starts serving without waiting for an nvidia-smi that is slow to start, and leaves none behind when stopped', async () => {
     const started = Date.now();
-    const server = await start({ FAKE_NVIDIA_SMI_START_DELAY_MS: '8000' });
+    const server = await start({ FAKE_NVIDIA_SMI_START_DELAY_MS: '60000' });
     expect(Date.now() - started).toBeLessThan(6000);
     const body = await scrape(server);
     expect(sampleValue(body, 'gpu_count')).toBe(0);
+    // the probe is still waiting on nvidia-smi: a stop kills it rather than waiting for it
+    expect(server.fake.pids()).toHaveLength(1);
+    const { code, ms } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(1000);
+    await until(() => server.fake.pids().length === 0, 2000);
   });
 
   it('exits 0 within a second of SIGTERM and leaves no nvidia-smi behind', async () => {

@@ -77,7 +77,9 @@ describe.each([
       if (Date.now() > deadline) throw new Error(`the ${mode} failure was not handled in time:\n${body}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       most = Math.max(most, fake.pids().length);
-      body = await scrape(server);
+      body = await scrape(server).catch((error: unknown) => {
+        throw new Error(`scrape failed (${String(error)}); the exporter wrote:\n${server.stderr()}`, { cause: error });
+      });
     } while (!handled(body));
 
     const last = sampler(body);

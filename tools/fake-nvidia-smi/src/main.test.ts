@@ -35,6 +35,8 @@ interface Run {
 const running: Run[] = [];
 afterEach(() => {
   for (const run of running.splice(0)) {
+    // Only a run still going: the group id of one that ended may since belong to another test's process.
+    if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
     try {
       process.kill(-run.child.pid!, 'SIGKILL');
     } catch {

@@ -2,23 +2,19 @@
 // a request, held open while a burst of 10,000 requests arrives. The server's limits hold (every request is
 // answered; the silent sockets are closed by its headersTimeout, not kept forever) and the sampler keeps its
 // cadence through it. No timing bound is asserted beyond "closed eventually" and "no tick missed".
-import { materializePowercapTree, sampleValue, spawnServer, type SpawnedServer } from '@proj/fixtures';
+import { sampleValue, type SpawnedServer } from '@proj/fixtures';
 import { readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from './harness.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const IDLE_CONNECTIONS = 1000;
 const BURST = 10_000;
 /** The burst's parallelism: a scraper fleet's worth of keep-alive connections. */
 const BURST_CONNECTIONS = 100;
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { tree, start, defer } = useHarness();
 
 /** The soft limit on open files of this process, which the exporter inherits. */
 function openFilesLimit(): number {
@@ -61,20 +57,17 @@ describe('cpu_exporter under many connections', () => {
     const needed = IDLE_CONNECTIONS + BURST_CONNECTIONS + 200;
     if (openFilesLimit() < needed) throw new Error(`ulimit -n is ${openFilesLimit()}; this test needs ${needed} (raise it: ulimit -n 4096)`);
 
-    const tree = materializePowercapTree('intel-laptop-psys-symlinks');
-    cleanups.push(() => tree.remove());
-    const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', tree.root, '--interval', '1s']);
-    cleanups.push(() => server.stop('SIGKILL'));
+    const server = await start(tree('intel-laptop-psys-symlinks'), '--interval', '1s');
     const port = Number(new URL(server.url).port);
     const first = await sampler(server);
 
     // Opened in batches: the listen backlog (511) must not be what is being tested.
     const idle: Awaited<ReturnType<typeof silentConnection>>[] = [];
     for (let i = 0; i < IDLE_CONNECTIONS; i += 100) idle.push(...(await Promise.all(Array.from({ length: 100 }, () => silentConnection(port)))));
-    cleanups.push(() => idle.forEach(({ socket }) => socket.destroy()));
+    defer(() => idle.forEach(({ socket }) => socket.destroy()));
 
     const agent = new Agent({ keepAlive: true, maxSockets: BURST_CONNECTIONS });
-    cleanups.push(() => agent.destroy());
+    defer(() => agent.destroy());
     const statuses = await Promise.all(Array.from({ length: BURST }, () => getStatus(`${server.url}/metrics`, agent)));
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     agent.destroy();

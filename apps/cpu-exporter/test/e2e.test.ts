@@ -1,42 +1,9 @@
 // The built exporter as a process, against fixture trees: what a user runs.
-import {
-  loadPowercapTree,
-  maskVolatile,
-  materializePowercapTree,
-  parseSamples,
-  powercapTreeNames,
-  runToExit,
-  sampleValue,
-  spawnServer,
-  type MaterializedTree,
-  type SpawnedServer,
-} from '@proj/fixtures';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadPowercapTree, maskVolatile, parseSamples, powercapTreeNames, runToExit, sampleValue, type SpawnedServer } from '@proj/fixtures';
+import { describe, expect, it } from 'vitest';
+import { ENTRY, useHarness } from './harness.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-beforeAll(() => {
-  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build first (pnpm nx run cpu-exporter:build)`);
-});
-
-async function start(tree: MaterializedTree, ...args: string[]): Promise<SpawnedServer> {
-  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', tree.root, ...args]);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
-
-function tree(name: string): MaterializedTree {
-  const t = materializePowercapTree(name);
-  cleanups.push(() => t.remove());
-  return t;
-}
+const { tree, start, defer } = useHarness();
 
 async function health(server: SpawnedServer): Promise<{ status: string; reasons: string[]; sampler: { ticks: number } }> {
   return (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[]; sampler: { ticks: number } };
@@ -120,7 +87,7 @@ describe('cpu_exporter process', () => {
       energyUj += Math.floor(Math.random() * 5_000_000);
       t.setEnergyUj('intel-rapl:0', energyUj);
     }, 37);
-    cleanups.push(() => clearInterval(writer));
+    defer(() => clearInterval(writer));
 
     const seen = [new Map<number, number>(), new Map<number, number>()];
     const scrape = async (into: Map<number, number>) => {

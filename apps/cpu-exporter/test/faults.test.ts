@@ -2,35 +2,14 @@
 // that the sampler keeps its cadence (ticks advance, none missed) and that no joule it could read is lost.
 // Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
 // process, so the read errors come from the kernel and the clock is the real one.
-import { materializePowercapTree, parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
+import { parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { ENTRY, useHarness } from './harness.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-beforeAll(() => {
-  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build first (pnpm nx run cpu-exporter:build)`);
-});
-
-function tree(name: string): MaterializedTree {
-  const t = materializePowercapTree(name);
-  cleanups.push(() => t.remove());
-  return t;
-}
-
-async function start(t: MaterializedTree, ...args: string[]): Promise<SpawnedServer> {
-  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms', ...args]);
-  cleanups.push(() => server.stop('SIGKILL'));
-  return server;
-}
+const { tree, start, defer } = useHarness();
 
 /**
  * Starts the exporter as an unprivileged user (nobody) when the tests run as root, so that a file made
@@ -43,14 +22,14 @@ async function startUnprivileged(t: MaterializedTree): Promise<SpawnedServer> {
     chmodSync(t.root, 0o755); // mkdtemp made it 0700
     // The checkout may sit where nobody cannot read (under /root): run a copy of the bundle, which needs nothing beside it.
     const dir = mkdtempSync(join(tmpdir(), 'cpu-exporter-bundle-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     chmodSync(dir, 0o755);
     entry = join(dir, 'main.js');
     copyFileSync(ENTRY, entry);
     chmodSync(entry, 0o644);
   }
   const server = await spawnServer(entry, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], asRoot ? { uid: 65534, gid: 65534 } : {});
-  cleanups.push(() => server.stop('SIGKILL'));
+  defer(() => server.stop('SIGKILL'));
   return server;
 }
 
@@ -125,14 +104,14 @@ describe('cpu_exporter under faults, sampling on time', () => {
   it('a zone vanishing and returning: dropped at once, found again, its total going on from where it was', async () => {
     const t = tree('intel-laptop-psys-symlinks');
     const base = 51327734012; // intel-rapl:1 (psys), a top-level zone: found only through class/powercap
-    const server = await start(t);
+    const server = await start(t, '--interval', '200ms');
     const first = await ticksLater(server, 1);
     setEnergy(t, 'intel-rapl:1', base + 2_000_000);
     expect(joules(await ticksLater(server), 'psys')).toBe(2);
 
     const link = t.zoneDir('intel-rapl:1');
     renameSync(link, `${link}.gone`);
-    cleanups.push(() => existsSync(`${link}.gone`) && renameSync(`${link}.gone`, link));
+    defer(() => existsSync(`${link}.gone`) && renameSync(`${link}.gone`, link));
     await until(async () => sampleValue(await scrape(server), 'rapl_zones_discovered') === 4);
     const gone = await scrape(server);
     expect(watts(gone, 'psys')).toBeUndefined();
@@ -154,7 +133,7 @@ describe('cpu_exporter under faults, sampling on time', () => {
     const t = tree('malformed-values');
     const intelMax = 262143328850; // intel-rapl:0, package_0
     const dramMax = 65712999613; // intel-rapl:0:1, dram
-    const server = await start(t);
+    const server = await start(t, '--interval', '200ms');
     setEnergy(t, 'intel-rapl:0', intelMax - 1_000_000);
     setEnergy(t, 'intel-rapl:0:1', dramMax - 2_000_000);
     const first = await ticksLater(server);
@@ -180,7 +159,7 @@ describe('cpu_exporter under faults, sampling on time', () => {
   it("two wraps close together at AMD's range", async () => {
     const t = tree('amd-epyc-7401p');
     const max = 65532610987;
-    const server = await start(t);
+    const server = await start(t, '--interval', '200ms');
     setEnergy(t, 'intel-rapl:0', max - 1_000_000);
     const first = await ticksLater(server);
     const before = joules(first, 'package_0')!;

@@ -1,31 +1,9 @@
 // The built exporter as a process, with the fake nvidia-smi acting out real machines and real failures.
 import { maskVolatile, parseSamples, runToExit, sampleValue, spawnServer, type SpawnedServer } from '@proj/fixtures';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_DIR, privateFake, type PrivateFake } from './fake.js';
+import { describe, expect, it } from 'vitest';
+import { ENTRY, useHarness } from './harness.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-beforeAll(() => {
-  for (const file of [ENTRY, join(FAKE_DIR, 'dist', 'nvidia-smi.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm nx run-many -t build)`);
-  }
-});
-
-async function start(env: Record<string, string>, ...args: string[]): Promise<SpawnedServer & { fake: PrivateFake }> {
-  const fake = privateFake();
-  cleanups.push(() => fake.remove());
-  const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', fake.path, ...args], { env });
-  cleanups.push(() => server.stop('SIGKILL'));
-  return Object.assign(server, { fake });
-}
+const { start, defer } = useHarness();
 
 const scrape = async (server: SpawnedServer) => (await fetch(`${server.url}/metrics`)).text();
 
@@ -58,7 +36,7 @@ describe.each([
 describe('gpu_exporter process', () => {
   it('keeps serving without nvidia-smi: gpu_count 0, info present, /health 200 degraded', async () => {
     const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', '/nonexistent/nvidia-smi']);
-    cleanups.push(() => server.stop('SIGKILL'));
+    defer(() => server.stop('SIGKILL'));
     const body = await scrape(server);
     expect(sampleValue(body, 'gpu_count')).toBe(0);
     expect(sampleValue(body, 'gpu_exporter_info', { language: 'typescript' })).toBe(1);

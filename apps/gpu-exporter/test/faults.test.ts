@@ -1,25 +1,11 @@
 // nvidia-smi failing in each of the ways a real one does, while the built exporter runs: each failure is met and
 // counted, the sampler keeps its cadence through it (ticks advance, none missed), every scrape is answered, at most
 // one nvidia-smi runs at a time, and none is left after a stop.
-import { sampleValue, spawnServer, type SpawnedServer } from '@proj/fixtures';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_DIR, privateFake } from './fake.js';
+import { sampleValue, type SpawnedServer } from '@proj/fixtures';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from './harness.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-beforeAll(() => {
-  for (const file of [ENTRY, join(FAKE_DIR, 'dist', 'nvidia-smi.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm nx run-many -t build)`);
-  }
-});
+const { start } = useHarness();
 
 const scrape = async (server: SpawnedServer) => {
   const res = await fetch(`${server.url}/metrics`);
@@ -62,12 +48,8 @@ describe.each([
   ],
 ] as const)('gpu_exporter while nvidia-smi fails: %s', (mode, afterTicks, handled) => {
   it('handles and counts it, keeps sampling on time, answers every scrape, runs one nvidia-smi at most and leaves none behind', async () => {
-    const fake = privateFake();
-    cleanups.push(() => fake.remove());
-    const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', fake.path, '--interval', '100ms'], {
-      env: { FAKE_NVIDIA_SMI_FAIL: mode, FAKE_NVIDIA_SMI_AFTER_TICKS: afterTicks },
-    });
-    cleanups.push(() => server.stop('SIGKILL'));
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: mode, FAKE_NVIDIA_SMI_AFTER_TICKS: afterTicks }, '--interval', '100ms');
+    const { fake } = server;
     const first = sampler(await scrape(server));
 
     let most = 0;

@@ -1,6 +1,6 @@
 import { NvsmiHeaderError, NvsmiMessageError, NvsmiRowError, type NvsmiError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
-import { isNvidiaSmiMessageContinuation, parseNvidiaSmiMessage } from './messages.js';
+import { createMessageClassifier } from './messages.js';
 import { decodeValue, type NvsmiValue } from './value.js';
 
 /** One column of a `--query-gpu` answer. */
@@ -102,19 +102,17 @@ export function parseQueryCsv(text: string, options: QueryCsvOptions): QueryTabl
   if (!options.header && options.fields === undefined) throw new TypeError('parseQueryCsv: fields are required with header: false');
   let columns = options.header ? undefined : columnsForFields(options.fields!, options.help);
   let headerLine: string | undefined;
-  let afterMessage = false;
+  const classify = createMessageClassifier();
   const rows: QueryRow[] = [];
   const errors: NvsmiError[] = [];
   for (const { line, lineNumber } of splitLines(text)) {
     if (line.trim() === '' || line === headerLine) continue;
-    const message = parseNvidiaSmiMessage(line, lineNumber);
+    const message = classify(line, lineNumber);
+    if (message === 'continuation') continue;
     if (message) {
       errors.push(message);
-      afterMessage = true;
       continue;
     }
-    if (afterMessage && isNvidiaSmiMessageContinuation(line)) continue;
-    afterMessage = false;
     if (columns === undefined) {
       columns = headerColumns(line, lineNumber, options.fields, options.help);
       headerLine = line;

@@ -1,6 +1,6 @@
 import { splitLines } from './csv.js';
 import { NvsmiLineError, NvsmiMessageError, type NvsmiError } from './errors.js';
-import { isNvidiaSmiMessageContinuation, parseNvidiaSmiMessage } from './messages.js';
+import { createMessageClassifier } from './messages.js';
 
 /** A MIG device listed under its GPU by `nvidia-smi -L`. */
 export interface ListedMigDevice {
@@ -40,17 +40,15 @@ const MIG_LINE = /^\s+MIG (\S+)\s+Device\s+(\d+): \(UUID: ([^)]+)\)$/;
 export function parseGpuList(text: string): GpuList {
   const gpus: { index: number; name: string; uuid: string | undefined; migDevices: ListedMigDevice[] }[] = [];
   const errors: NvsmiError[] = [];
-  let afterMessage = false;
+  const classify = createMessageClassifier();
   for (const { line, lineNumber } of splitLines(text)) {
     if (line.trim() === '') continue;
-    const message = parseNvidiaSmiMessage(line, lineNumber);
+    const message = classify(line, lineNumber);
+    if (message === 'continuation') continue;
     if (message) {
       errors.push(message);
-      afterMessage = true;
       continue;
     }
-    if (afterMessage && isNvidiaSmiMessageContinuation(line)) continue;
-    afterMessage = false;
     const gpu = GPU_LINE.exec(line);
     if (gpu) {
       gpus.push({ index: Number(gpu[1]), name: gpu[2]!, uuid: gpu[3], migDevices: [] });

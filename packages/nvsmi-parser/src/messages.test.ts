@@ -9,7 +9,7 @@ import {
   NvsmiMessageError,
   NvsmiNoDevicesError,
 } from './errors.js';
-import { isNvidiaSmiMessageContinuation, parseNvidiaSmiError, parseNvidiaSmiMessage } from './messages.js';
+import { createMessageClassifier, isNvidiaSmiMessageContinuation, parseNvidiaSmiError, parseNvidiaSmiMessage } from './messages.js';
 
 // Any UTF-16 code unit, lone surrogates and control characters included (harsher than fast-check's 'binary' unit,
 // without its ~2 s first-use cost).
@@ -111,5 +111,20 @@ describe('parseNvidiaSmiError', () => {
   it('is undefined for ordinary output', () => {
     expect(parseNvidiaSmiError('name, power.draw [W]\nNVIDIA H200, 71.15 W\n')).toBeUndefined();
     expect(parseNvidiaSmiError('')).toBeUndefined();
+  });
+});
+
+describe('createMessageClassifier', () => {
+  it('gives the typed error of a message, drops its second line, and passes data through', () => {
+    const classify = createMessageClassifier();
+    const first = classify("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.", 1);
+    expect(first).toBeInstanceOf(NvsmiDriverError);
+    expect(classify('Make sure that the latest NVIDIA driver is installed and running.', 2)).toBe('continuation');
+    expect(classify('0, NVIDIA H100 80GB HBM3, 631.95', 3)).toBeUndefined();
+  });
+
+  it('never drops a line that only looks like a continuation when no message came before it', () => {
+    const classify = createMessageClassifier();
+    expect(classify('Unable to determine the number of GPUs', 1)).toBeUndefined();
   });
 });

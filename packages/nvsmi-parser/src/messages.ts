@@ -61,6 +61,29 @@ export function isNvidiaSmiMessageContinuation(line: string): boolean {
   return CONTINUATIONS.some((pattern) => pattern.test(text));
 }
 
+/** What a line of nvidia-smi output is, as far as its own messages go. */
+export type MessageLine = NvsmiMessageError | 'continuation' | undefined;
+
+/**
+ * Creates a line-by-line classifier for nvidia-smi's failure messages among data: a message line gives its typed
+ * error, the second line of a multi-line message gives `continuation`, anything else `undefined` (data). It keeps
+ * one bit of state, whether the previous non-blank line was a message, so a data line that merely looks like a
+ * continuation is never dropped.
+ */
+export function createMessageClassifier(): (line: string, lineNumber?: number) => MessageLine {
+  let afterMessage = false;
+  return (line, lineNumber) => {
+    const message = parseNvidiaSmiMessage(line, lineNumber);
+    if (message) {
+      afterMessage = true;
+      return message;
+    }
+    if (afterMessage && isNvidiaSmiMessageContinuation(line)) return 'continuation';
+    afterMessage = false;
+    return undefined;
+  };
+}
+
 /**
  * The first nvidia-smi failure message in a whole output (what a finished nvidia-smi wrote to stdout or stderr),
  * or undefined when there is none. Use it on a non-zero exit to tell "no GPU" from "no driver" from "bad field".

@@ -1,7 +1,7 @@
 import { columnsForFields, decodeQueryRow, headerColumns, type QueryColumn, type QueryRow } from './csv.js';
 import { NvsmiBatchError, NvsmiError, NvsmiLineError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
-import { isNvidiaSmiMessageContinuation, parseNvidiaSmiMessage } from './messages.js';
+import { createMessageClassifier } from './messages.js';
 
 /** How the loop-mode child was started, and what is known about the machine. */
 export interface QueryStreamOptions {
@@ -74,20 +74,18 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
   let columns = initialColumns;
   let identity = identityField(columns);
   let headerLine: string | undefined;
-  let afterMessage = false;
+  let classify = createMessageClassifier();
   let pending: { row: QueryRow; gpu: string | undefined }[] = [];
 
   function handleLine(raw: string, events: QueryStreamEvent[]): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '' || line === headerLine) return;
-    const message = parseNvidiaSmiMessage(line, lineNumber);
+    const message = classify(line, lineNumber);
+    if (message === 'continuation') return;
     if (message) {
       events.push({ type: 'error', error: message });
-      afterMessage = true;
       return;
     }
-    if (afterMessage && isNvidiaSmiMessageContinuation(line)) return;
-    afterMessage = false;
     if (columns === undefined) {
       try {
         columns = headerColumns(line, lineNumber, options.fields, options.help);
@@ -171,7 +169,7 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
       columns = initialColumns;
       identity = identityField(columns);
       headerLine = undefined;
-      afterMessage = false;
+      classify = createMessageClassifier();
       pending = [];
       return events;
     },

@@ -2,7 +2,7 @@
 // that the sampler keeps its cadence (ticks advance, none missed) and that no joule it could read is lost.
 // Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
 // process, so the read errors come from the kernel and the clock is the real one.
-import { parseSamples, sampleValue, spawnServer, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
+import { parseSamples, sampleValue, spawnServer, until, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,14 +46,6 @@ const ticksOf = (samples: Sample[]) => ({
   ticks: sampleValue(samples, 'cpu_exporter_sampler_ticks_total')!,
   missed: sampleValue(samples, 'cpu_exporter_sampler_ticks_missed_total')!,
 });
-
-const until = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 30));
-  }
-};
 
 /** Resolves once the exporter has finished `n` more ticks than now: a value written before was read. */
 async function ticksLater(server: { url: string }, n = 2): Promise<Sample[]> {

@@ -1,3 +1,4 @@
+import { until } from '@proj/fixtures';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type ChildExit, type Supervisor } from './supervisor.js';
@@ -33,14 +34,6 @@ function supervise(script: string, options: { stallAfterMs?: number; startupGrac
   supervisors.push(supervisor);
   return { supervisor, starts, exits, out };
 }
-
-const until = async (check: () => boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 /** Processes whose command line contains `marker`. */
 const processesWith = (marker: string): number =>

@@ -1,19 +1,11 @@
 // The built exporter as a process, with the fake nvidia-smi acting out real machines and real failures.
-import { maskVolatile, parseSamples, runToExit, sampleValue, spawnServer, type SpawnedServer } from '@proj/fixtures';
+import { maskVolatile, parseSamples, runToExit, sampleValue, spawnServer, until, type SpawnedServer } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
 import { ENTRY, useHarness } from './harness.js';
 
 const { start, defer } = useHarness();
 
 const scrape = async (server: SpawnedServer) => (await fetch(`${server.url}/metrics`)).text();
-
-const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 // Values that grow with time: energy integrates power, the batch age moves.
 const GPU_VOLATILE = [/^gpu_energy_joules_total$/, /^gpu_exporter_last_batch_age_seconds$/];

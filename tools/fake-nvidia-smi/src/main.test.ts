@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { loadNvidiaSmiCapture, queryGpuFieldsOf } from '@proj/fixtures';
+import { loadNvidiaSmiCapture, queryGpuFieldsOf, until } from '@proj/fixtures';
 import {
   createQueryStreamParser,
   NvsmiBatchError,
@@ -65,14 +65,6 @@ async function runToExit(args: readonly string[], env: Record<string, string> = 
   const run = start(args, env);
   const { code, signal, atMs } = await run.exited;
   return { code, signal, atMs, stdout: run.stdout().toString('utf8'), stderr: run.stderr() };
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Feeds a run's stdout, as it arrived, to the stream parser; batch events carry their arrival time. */

@@ -65,7 +65,7 @@ describe('createGpuCollector', () => {
     expect(await c.values('gpu_utilization_percent')).toEqual([{ labels: H100_LABELS, value: 100 }]);
     expect(await c.values('gpu_memory_total_bytes')).toEqual([{ labels: H100_LABELS, value: 81559 * 1048576 }]);
     expect(await c.values('gpu_clocks_sm_mhz')).toEqual([{ labels: H100_LABELS, value: 1980 }]);
-    expect(await c.values('gpu_count')).toEqual([{ labels: {}, value: 1 }]);
+    expect(await c.values('gpu_devices')).toEqual([{ labels: {}, value: 1 }]);
     expect(await c.values('gpu_exporter_nvidia_smi_up')).toEqual([{ labels: {}, value: 1 }]);
   });
 
@@ -124,10 +124,10 @@ describe('createGpuCollector', () => {
     expect(c.collector.health()).toMatchObject({ status: 'ok', reasons: [] });
   });
 
-  it('reports gpu_count 0 and a degraded health without nvidia-smi', async () => {
+  it('reports gpu_devices 0 and a degraded health without nvidia-smi', async () => {
     const c = setup({ state: 'missing', detail: 'cannot run nvidia-smi (ENOENT: not installed or not on PATH)', gpuCount: 0 });
     c.sampleAt(0);
-    expect(await c.values('gpu_count')).toEqual([{ labels: {}, value: 0 }]);
+    expect(await c.values('gpu_devices')).toEqual([{ labels: {}, value: 0 }]);
     expect(await c.values('gpu_power_draw_watts')).toEqual([]);
     expect(c.collector.health()).toEqual({
       status: 'degraded',

@@ -36,7 +36,7 @@ export interface GpuCollector {
 /**
  * Creates the GPU collector: one gauge per DESIGN.md metric labelled by gpu_id, gpu_name, gpu_uuid; an absent value
  * (`[N/A]`, `[Not Supported]`, ...) leaves its series out, never 0. `gpu_energy_joules_total` integrates power.draw
- * over the batches' arrival times (trapezoids). `gpu_count` is 0 without nvidia-smi or GPUs.
+ * over the batches' arrival times (trapezoids). `gpu_devices` is 0 without nvidia-smi or GPUs.
  */
 export function createGpuCollector(options: GpuCollectorOptions): GpuCollector {
   const { registry, source, intervalMs, now } = options;
@@ -55,7 +55,7 @@ export function createGpuCollector(options: GpuCollectorOptions): GpuCollector {
     labelNames: LABELS,
     registers,
   });
-  const count = new Gauge({ name: 'gpu_count', help: 'GPUs seen by nvidia-smi (0 without a GPU or without nvidia-smi).', registers });
+  const count = new Gauge({ name: 'gpu_devices', help: 'GPUs seen by nvidia-smi (0 without a GPU or without nvidia-smi).', registers });
   const up = new Gauge({ name: 'gpu_exporter_nvidia_smi_up', help: '1 when nvidia-smi answered within the last few intervals.', registers });
   const batchAge = new Gauge({
     name: 'gpu_exporter_last_batch_age_seconds',

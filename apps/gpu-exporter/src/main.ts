@@ -11,7 +11,7 @@ runExporterMain({
     program: 'gpu_exporter',
     version: VERSION,
     description:
-      'Serves NVIDIA GPU power, temperature, utilisation, NVENC/NVDEC utilisation, memory and clocks on /metrics, from\none long-lived nvidia-smi. Without nvidia-smi or GPUs it keeps serving gpu_count 0.',
+      'Serves NVIDIA GPU power, temperature, utilisation, NVENC/NVDEC utilisation, memory and clocks on /metrics, from\none long-lived nvidia-smi. Without nvidia-smi or GPUs it keeps serving gpu_devices 0.',
   },
   flags: gpuExporterFlags,
   create: (flags, logger) => {

@@ -26,11 +26,11 @@ describe.each([
 });
 
 describe('gpu_exporter process', () => {
-  it('keeps serving without nvidia-smi: gpu_count 0, info present, /health 200 degraded', async () => {
+  it('keeps serving without nvidia-smi: gpu_devices 0, info present, /health 200 degraded', async () => {
     const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', '/nonexistent/nvidia-smi']);
     defer(() => server.stop('SIGKILL'));
     const body = await scrape(server);
-    expect(sampleValue(body, 'gpu_count')).toBe(0);
+    expect(sampleValue(body, 'gpu_devices')).toBe(0);
     expect(sampleValue(body, 'gpu_exporter_info', { language: 'typescript' })).toBe(1);
     expect(parseSamples(body).filter((s) => s.name === 'gpu_power_draw_watts')).toEqual([]);
     const res = await fetch(`${server.url}/health`);
@@ -46,7 +46,7 @@ describe('gpu_exporter process', () => {
       ['no-driver', "couldn't communicate with the NVIDIA driver"],
     ] as const) {
       const server = await start({ FAKE_NVIDIA_SMI_FAIL: fail });
-      expect(sampleValue(await scrape(server), 'gpu_count')).toBe(0);
+      expect(sampleValue(await scrape(server), 'gpu_devices')).toBe(0);
       const report = (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[] };
       expect(report.status).toBe('degraded');
       expect(report.reasons[0]).toContain(reason);
@@ -71,7 +71,7 @@ describe('gpu_exporter process', () => {
     const server = await start({ FAKE_NVIDIA_SMI_START_DELAY_MS: '60000' });
     expect(Date.now() - started).toBeLessThan(6000);
     const body = await scrape(server);
-    expect(sampleValue(body, 'gpu_count')).toBe(0);
+    expect(sampleValue(body, 'gpu_devices')).toBe(0);
     // the probe is still waiting on nvidia-smi: a stop kills it rather than waiting for it
     expect(server.fake.pids()).toHaveLength(1);
     const { code, ms } = await server.stop('SIGTERM');

@@ -24,7 +24,7 @@ export function formatBaselineMetrics(csv: string): string {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => line.split(', ').map((cell) => cell.trim()));
-  const lines: string[] = [`# TYPE gpu_count gauge`, `gpu_count ${rows.length}`];
+  const lines: string[] = [`# TYPE gpu_devices gauge`, `gpu_devices ${rows.length}`];
   BASELINE_FIELDS.forEach(([, metric, scale], i) => {
     lines.push(`# TYPE ${metric} gauge`);
     for (const row of rows) {

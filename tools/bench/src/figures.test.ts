@@ -101,7 +101,7 @@ describe('formatBaselineMetrics', () => {
   it("formats nvidia-smi's CSV as the GPU exporter's gauges, leaving [N/A] out", () => {
     const csv = '0, NVIDIA H100 80GB HBM3, GPU-0, 631.95, 700.00, 54, 100, 37, [N/A], 0, 1024, 81559, 1980, 1980, 2619\n';
     const text = formatBaselineMetrics(csv);
-    expect(text).toContain('gpu_count 1\n');
+    expect(text).toContain('gpu_devices 1\n');
     expect(text).toContain('gpu_power_draw_watts{gpu_id="0",gpu_name="NVIDIA H100 80GB HBM3",gpu_uuid="GPU-0"} 631.95\n');
     expect(text).toContain(`gpu_memory_total_bytes{gpu_id="0",gpu_name="NVIDIA H100 80GB HBM3",gpu_uuid="GPU-0"} ${81559 * 1048576}\n`);
     expect(text).not.toContain('gpu_encoder_utilization_percent{');

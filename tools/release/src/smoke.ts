@@ -22,7 +22,7 @@ export const APP_SMOKE: Readonly<Record<string, AppSmoke>> = {
   },
   'gpu-exporter': {
     prepare: () => ({ args: ['--nvidia-smi', '/nonexistent'], cleanup: () => undefined }),
-    metrics: [/^gpu_count 0$/m, /^gpu_exporter_info\{.*\} 1$/m],
+    metrics: [/^gpu_devices 0$/m, /^gpu_exporter_info\{.*\} 1$/m],
   },
 };
 

@@ -158,7 +158,7 @@ describe('the local stack, after running for 30 s', () => {
           ['0', 'NVIDIA GeForce RTX 4080 SUPER', true],
         ]);
       }
-      for (const expr of ['gpu_count == 1', 'gpu_exporter_info{language="typescript"}', 'gpu_exporter_nvidia_smi_up == 1', 'gpu_exporter_nvidia_smi_restarts_total', 'gpu_exporter_nvidia_smi_stalls_total']) {
+      for (const expr of ['gpu_devices == 1', 'gpu_exporter_info{language="typescript"}', 'gpu_exporter_nvidia_smi_up == 1', 'gpu_exporter_nvidia_smi_restarts_total', 'gpu_exporter_nvidia_smi_stalls_total']) {
         expect(vectorOf(await api.query(expr)), `${expr} in ${api.baseUrl}`).toHaveLength(1);
       }
     }

@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { findExecutable, parentDeathHelper, withParentDeathSignal } from './pdeathsig.js';
+
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('withParentDeathSignal', () => {
+  it('leaves a command that cannot be found alone, so that spawning it still fails with ENOENT', () => {
+    expect(withParentDeathSignal('/nonexistent/nvidia-smi', ['-L'])).toEqual({ command: '/nonexistent/nvidia-smi', args: ['-L'] });
+  });
+
+  it('finds a command on PATH, and one given with a slash relative to cwd', () => {
+    expect(findExecutable('node', `/nonexistent:${process.execPath.replace(/\/node$/, '')}`)).toBe(process.execPath);
+    expect(findExecutable('./definitely-not-here', '/usr/bin', '/')).toBeUndefined();
+  });
+
+  it.runIf(parentDeathHelper() !== null)('wraps an existing command in setpriv --pdeathsig KILL', () => {
+    expect(withParentDeathSignal('node', ['-v'])).toEqual({ command: parentDeathHelper(), args: ['--pdeathsig', 'KILL', '--', expect.stringMatching(/\/node$/), '-v'] });
+  });
+
+  it.runIf(process.platform === 'linux')('a child of a process killed by SIGKILL dies with it', async () => {
+    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first (pnpm nx run @proj/subprocess:build)`);
+    expect(parentDeathHelper()).not.toBeNull(); // util-linux is part of every supported image
+    // A parent that starts a hanging child through spawnGroup, prints the child's pid, and waits.
+    const script = `import { spawnGroup } from ${JSON.stringify(DIST)}; const c = spawnGroup(process.execPath, ['-e', 'setInterval(() => {}, 1000)']); c.once('spawn', () => console.log(c.pid)); setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const childPid = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (text: string) => resolve(Number(text.trim()))));
+    expect(alive(childPid)).toBe(true);
+    parent.kill('SIGKILL');
+    await vi.waitFor(() => expect(alive(childPid)).toBe(false), { timeout: 5000 });
+  });
+});

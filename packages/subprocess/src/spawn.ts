@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { killGroup, trackGroup, untrackGroup } from './groups.js';
+import { withParentDeathSignal } from './pdeathsig.js';
+
+/** How spawnGroup starts a child. */
+export interface SpawnGroupOptions {
+  /** The whole environment of the child; this process's by default. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Run as this user and group. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Standard input: ignored by default. Standard output and error are always pipes. */
+  readonly stdin?: 'ignore' | 'pipe';
+  /** Kill the child when this process dies, even by SIGKILL (Linux, setpriv). Default true. */
+  readonly parentDeathSignal?: boolean;
+}
+
+/**
+ * Starts `command args` as the leader of a new process group, tracked until it ends: when the leader exits, the
+ * rest of its group is killed at once (nothing it forked outlives it), and a group still alive when this process
+ * exits is killed then. Spawn errors arrive as the child's `error` event, as with node's spawn.
+ */
+export function spawnGroup(command: string, args: readonly string[], options: SpawnGroupOptions = {}): ChildProcess {
+  const env = options.env ?? process.env;
+  const target = options.parentDeathSignal === false ? { command, args } : withParentDeathSignal(command, args, env, options.cwd);
+  const stdio: StdioOptions = [options.stdin ?? 'ignore', 'pipe', 'pipe'];
+  const child = spawn(target.command, [...target.args], {
+    env,
+    detached: true,
+    stdio,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
+  });
+  const pgid = child.pid;
+  trackGroup(pgid);
+  child.once('exit', () => {
+    // 'exit', not 'close': a grandchild holding the pipes open would delay 'close' for as long as it lives.
+    killGroup(pgid, 'SIGKILL');
+    untrackGroup(pgid);
+  });
+  return child;
+}

@@ -1,4 +1,4 @@
-import { NvsmiHeaderError, NvsmiMessageError, NvsmiRowError, type NvsmiError } from './errors.js';
+import { columnCountError, headerError, isNvidiaSmiMessage, type NvsmiError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
 import { createMessageClassifier } from './messages.js';
 import { decodeValue, type NvsmiValue } from './value.js';
@@ -42,13 +42,13 @@ export const CSV_SEPARATOR = ', ';
 const HEADER_CELL = /^([^\s[\]]+)(?: \[([^\]]+)\])?$/;
 
 /**
- * Parses a `--query-gpu` CSV header line (`name, power.draw [W]`) into columns. Pure. Throws NvsmiHeaderError when a
+ * Parses a `--query-gpu` CSV header line (`name, power.draw [W]`) into columns. Pure. Throws an NvsmiError (`bad_header`) when a
  * cell is not a field name with an optional ` [unit]`.
  */
 export function parseQueryHeader(line: string, lineNumber = 1): QueryColumn[] {
   return line.split(CSV_SEPARATOR).map((cell, i) => {
     const match = HEADER_CELL.exec(cell);
-    if (!match) throw new NvsmiHeaderError(`column ${i + 1} is ${JSON.stringify(cell)}`, line, lineNumber);
+    if (!match) throw headerError(`column ${i + 1} is ${JSON.stringify(cell)}`, line, lineNumber);
     return { field: match[1]!, unit: match[2] };
   });
 }
@@ -59,26 +59,26 @@ export function columnsForFields(fields: readonly string[], help?: HelpQueryGpu)
 }
 
 /**
- * Decodes one CSV line against its columns: a row, or an NvsmiRowError naming the line when its column count
+ * Decodes one CSV line against its columns: a row, or an NvsmiError (`column_count`) naming the line when its column count
  * differs (a value is never put under a guessed column). Pure.
  */
-export function decodeQueryRow(columns: readonly QueryColumn[], line: string, lineNumber: number): QueryRow | NvsmiRowError {
+export function decodeQueryRow(columns: readonly QueryColumn[], line: string, lineNumber: number): QueryRow | NvsmiError {
   const cells = line.split(CSV_SEPARATOR);
-  if (cells.length !== columns.length) return new NvsmiRowError(line, lineNumber, columns.length, cells.length);
+  if (cells.length !== columns.length) return columnCountError(line, lineNumber, columns.length, cells.length);
   return new Map(columns.map((column, i) => [column.field, decodeValue(cells[i]!, column.unit)]));
 }
 
-/** Parses a header line and checks it against the requested fields; throws NvsmiHeaderError when they disagree. */
+/** Parses a header line and checks it against the requested fields; throws an NvsmiError (`bad_header`) when they disagree. */
 export function headerColumns(line: string, lineNumber: number, fields?: readonly string[], help?: HelpQueryGpu): QueryColumn[] {
   const columns = parseQueryHeader(line, lineNumber);
   if (fields === undefined) return columns;
   if (fields.length !== columns.length) {
-    throw new NvsmiHeaderError(`${columns.length} columns for ${fields.length} requested fields`, line, lineNumber);
+    throw headerError(`${columns.length} columns for ${fields.length} requested fields`, line, lineNumber);
   }
   if (help !== undefined) {
     columnsForFields(fields, help).forEach((expected, i) => {
       if (expected.field !== columns[i]!.field) {
-        throw new NvsmiHeaderError(`column ${i + 1} is ${columns[i]!.field}, requested ${fields[i]}`, line, lineNumber);
+        throw headerError(`column ${i + 1} is ${columns[i]!.field}, requested ${fields[i]}`, line, lineNumber);
       }
     });
   }
@@ -96,7 +96,7 @@ export function splitLines(text: string): { line: string; lineNumber: number }[]
  * Blank lines are skipped. nvidia-smi's own messages between rows (a lost GPU among others) and rows with the wrong
  * column count are reported in `errors`; the other rows are kept. When the answer holds no row but a message
  * (`Field "x" is not a valid field to query.`, `No devices were found`, ...), that typed error is thrown; a missing
- * or wrong header throws NvsmiHeaderError.
+ * or wrong header throws an NvsmiError with reason `bad_header`.
  */
 export function parseQueryCsv(text: string, options: QueryCsvOptions): QueryTable {
   if (!options.header && options.fields === undefined) throw new TypeError('parseQueryCsv: fields are required with header: false');
@@ -122,8 +122,8 @@ export function parseQueryCsv(text: string, options: QueryCsvOptions): QueryTabl
     if (row instanceof Error) errors.push(row);
     else rows.push(row);
   }
-  const firstMessage = errors.find((error) => error instanceof NvsmiMessageError);
+  const firstMessage = errors.find(isNvidiaSmiMessage);
   if (rows.length === 0 && firstMessage !== undefined) throw firstMessage;
-  if (columns === undefined) throw new NvsmiHeaderError('no header line', '', 1);
+  if (columns === undefined) throw headerError('no header line', '', 1);
   return { columns, rows, errors };
 }

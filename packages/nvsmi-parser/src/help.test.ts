@@ -1,6 +1,6 @@
 import { listNvidiaSmiCaptures, loadNvidiaSmiCapture } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
-import { NvsmiDriverError, NvsmiLineError } from './errors.js';
+import { NvsmiError } from './errors.js';
 import { parseHelpQueryGpu, resolveField } from './help.js';
 
 const helpCaptures = listNvidiaSmiCaptures().filter((capture) => capture.what === 'help-query-gpu');
@@ -100,17 +100,18 @@ describe('every all-fields capture has exactly the columns its driver lists, in 
 describe('parseHelpQueryGpu on other text', () => {
   it('throws the typed driver error when nvidia-smi failed instead', () => {
     const text = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n";
-    expect(() => parseHelpQueryGpu(text)).toThrow(NvsmiDriverError);
+    expect(() => parseHelpQueryGpu(text)).toThrow(expect.objectContaining({ name: 'NvsmiError', reason: 'driver_unreachable' }));
   });
 
-  it('throws NvsmiLineError naming the first line for text that is not help output', () => {
+  it('throws unrecognised_line naming the first line for text that is not help output', () => {
     try {
       parseHelpQueryGpu('\nsomething else\n"name"\n');
       expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(NvsmiLineError);
-      expect((error as NvsmiLineError).lineNumber).toBe(2);
-      expect((error as NvsmiLineError).line).toBe('something else');
+      expect(error).toBeInstanceOf(NvsmiError);
+      expect((error as NvsmiError).reason).toBe('unrecognised_line');
+      expect((error as NvsmiError).lineNumber).toBe(2);
+      expect((error as NvsmiError).line).toBe('something else');
     }
   });
 

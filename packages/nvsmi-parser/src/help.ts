@@ -1,4 +1,4 @@
-import { NvsmiLineError } from './errors.js';
+import { lineError } from './errors.js';
 import { parseNvidiaSmiError } from './messages.js';
 
 /** One field `nvidia-smi --query-gpu` accepts on this driver. */
@@ -25,9 +25,9 @@ const INTRO = 'List of valid properties to query for the switch "--query-gpu';
 const FIELD_LINE = /^"[^"\s]+"(?: or "[^"\s]+")*$/;
 
 /**
- * Parses `nvidia-smi --help-query-gpu` into the fields this driver knows, with their aliases. Pure. Throws the
- * typed NvsmiMessageError when the text is an nvidia-smi failure message instead, and an NvsmiLineError when it is
- * not help text at all (no intro line, or no field).
+ * Parses `nvidia-smi --help-query-gpu` into the fields this driver knows, with their aliases. Pure. Throws an
+ * NvsmiError with the message's reason when the text is an nvidia-smi failure message instead, and one with reason
+ * `unrecognised_line` when it is not help text at all (no intro line, or no field).
  */
 export function parseHelpQueryGpu(text: string): HelpQueryGpu {
   const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
@@ -36,7 +36,7 @@ export function parseHelpQueryGpu(text: string): HelpQueryGpu {
     const message = parseNvidiaSmiError(text);
     if (message) throw message;
     const first = lines.findIndex((line) => line.trim() !== '');
-    throw new NvsmiLineError('not --help-query-gpu output (no intro line)', lines[first] ?? '', first + 1);
+    throw lineError('not --help-query-gpu output (no intro line)', lines[first] ?? '', first + 1);
   }
   const fields: QueryGpuField[] = [];
   for (let i = introAt + 1; i < lines.length; i++) {
@@ -47,7 +47,7 @@ export function parseHelpQueryGpu(text: string): HelpQueryGpu {
     while (i + 1 < lines.length && lines[i + 1] !== '') description.push(lines[++i]!);
     fields.push({ name: names[0]!, aliases: names.slice(1), description: description.join('\n') });
   }
-  if (fields.length === 0) throw new NvsmiLineError('--help-query-gpu output lists no field', lines[introAt]!, introAt + 1);
+  if (fields.length === 0) throw lineError('--help-query-gpu output lists no field', lines[introAt]!, introAt + 1);
   const byName = new Map<string, QueryGpuField>();
   for (const field of fields) {
     for (const name of [field.name, ...field.aliases]) if (!byName.has(name)) byName.set(name, field);

@@ -1,18 +1,6 @@
 export { columnsForFields, CSV_SEPARATOR, decodeQueryRow, headerColumns, parseQueryCsv, parseQueryHeader } from './csv.js';
 export type { QueryColumn, QueryCsvOptions, QueryRow, QueryTable } from './csv.js';
-export {
-  NvsmiBatchError,
-  NvsmiDeviceHandleError,
-  NvsmiDriverError,
-  NvsmiError,
-  NvsmiGpuLostError,
-  NvsmiHeaderError,
-  NvsmiInvalidFieldError,
-  NvsmiLineError,
-  NvsmiMessageError,
-  NvsmiNoDevicesError,
-  NvsmiRowError,
-} from './errors.js';
+export { isNvidiaSmiMessage, NvsmiError } from './errors.js';
 export type { NvsmiErrorOptions, NvsmiErrorReason } from './errors.js';
 export { parseHelpQueryGpu, resolveField } from './help.js';
 export type { HelpQueryGpu, QueryGpuField } from './help.js';

@@ -1,5 +1,5 @@
 import { splitLines } from './csv.js';
-import { NvsmiLineError, NvsmiMessageError, type NvsmiError } from './errors.js';
+import { isNvidiaSmiMessage, lineError, type NvsmiError } from './errors.js';
 import { createMessageClassifier } from './messages.js';
 
 /** A MIG device listed under its GPU by `nvidia-smi -L`. */
@@ -60,9 +60,9 @@ export function parseGpuList(text: string): GpuList {
       parent.migDevices.push({ index: Number(mig[2]), profile: mig[1]!, uuid: mig[3] });
       continue;
     }
-    errors.push(new NvsmiLineError(mig ? 'MIG device before any GPU' : 'not a GPU or MIG device line', line, lineNumber));
+    errors.push(lineError(mig ? 'MIG device before any GPU' : 'not a GPU or MIG device line', line, lineNumber));
   }
-  const message = errors.find((error) => error instanceof NvsmiMessageError);
+  const message = errors.find(isNvidiaSmiMessage);
   if (gpus.length === 0 && message !== undefined) throw message;
   return { gpus, errors };
 }

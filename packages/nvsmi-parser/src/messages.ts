@@ -1,11 +1,4 @@
-import {
-  NvsmiDeviceHandleError,
-  NvsmiDriverError,
-  NvsmiGpuLostError,
-  NvsmiInvalidFieldError,
-  NvsmiNoDevicesError,
-  type NvsmiMessageError,
-} from './errors.js';
+import { messageError, type NvsmiError } from './errors.js';
 
 // The wordings below are the ones real drivers print, as found in captures and public reports; nvidia-smi puts
 // most of them on stdout (the invalid-field one certainly: see the CoHDI capture), so look at both streams.
@@ -16,6 +9,9 @@ const DRIVER_UNREACHABLE = /^NVIDIA-SMI has failed because it couldn't communica
 const LIBRARY_NOT_FOUND = /^NVIDIA-SMI couldn't find libnvidia-ml\.so library in your system\b/;
 const NVML_INIT = /^Failed to initialize NVML: (.+)$/;
 const NO_DEVICES = /^No devices were found$/;
+// pmon and dmon on a GPU that cannot report them (Kepler GeForce and older); see the nvidia-smi-pmon captures.
+const NOT_SUPPORTED = /^Not supported on the device\(s\)$/;
+const INVALID_ARGUMENTS = /^Invalid combination of input arguments\. Please run 'nvidia-smi -h' for help\.$/;
 
 // Second lines of the multi-line messages above: part of the message, not data and not garbage.
 const CONTINUATIONS = [
@@ -23,35 +19,37 @@ const CONTINUATIONS = [
   /^Make sure that the latest NVIDIA driver is installed and running\.$/,
   /^NVML library version: \S+$/,
   /^Unable to determine the number of GPUs$/,
+  /^Failed to process command line$/,
 ];
 
 /**
  * Recognises one line that nvidia-smi prints when it cannot answer, as the typed error it stands for; undefined
  * for any other line. Trailing whitespace and a CR are ignored. Pure.
  */
-export function parseNvidiaSmiMessage(line: string, lineNumber?: number): NvsmiMessageError | undefined {
+export function parseNvidiaSmiMessage(line: string, lineNumber?: number): NvsmiError | undefined {
   const text = line.trimEnd();
   const at = lineNumber === undefined ? {} : { lineNumber };
   let match = INVALID_FIELD.exec(text);
-  if (match) return new NvsmiInvalidFieldError(text, match[1]!, at);
+  if (match) return messageError(text, 'invalid_field', { field: match[1]!, ...at });
   match = DEVICE_HANDLE.exec(text);
   if (match) {
     const pciBusId = match[1]!;
     const nvmlError = match[2]!;
-    if (nvmlError === 'GPU is lost') return new NvsmiGpuLostError(text, pciBusId, at);
-    const reason = nvmlError === 'GPU requires reset' ? 'gpu_requires_reset' : 'device_handle_failed';
-    return new NvsmiDeviceHandleError(text, pciBusId, nvmlError, reason, at);
+    const reason = nvmlError === 'GPU is lost' ? 'gpu_lost' : nvmlError === 'GPU requires reset' ? 'gpu_requires_reset' : 'device_handle_failed';
+    return messageError(text, reason, { pciBusId, nvmlError, ...at });
   }
-  if (DRIVER_UNREACHABLE.test(text)) return new NvsmiDriverError(text, 'driver_unreachable', undefined, at);
-  if (LIBRARY_NOT_FOUND.test(text)) return new NvsmiDriverError(text, 'nvml_library_not_found', undefined, at);
+  if (DRIVER_UNREACHABLE.test(text)) return messageError(text, 'driver_unreachable', at);
+  if (LIBRARY_NOT_FOUND.test(text)) return messageError(text, 'nvml_library_not_found', at);
   match = NVML_INIT.exec(text);
   if (match) {
     const nvmlError = match[1]!;
-    if (nvmlError === 'No supported GPUs were found') return new NvsmiNoDevicesError(text, at);
+    if (nvmlError === 'No supported GPUs were found') return messageError(text, 'no_devices', { nvmlError, ...at });
     const reason = nvmlError === 'Driver/library version mismatch' ? 'driver_version_mismatch' : 'nvml_init_failed';
-    return new NvsmiDriverError(text, reason, nvmlError, at);
+    return messageError(text, reason, { nvmlError, ...at });
   }
-  if (NO_DEVICES.test(text)) return new NvsmiNoDevicesError(text, at);
+  if (NO_DEVICES.test(text)) return messageError(text, 'no_devices', at);
+  if (NOT_SUPPORTED.test(text)) return messageError(text, 'not_supported', at);
+  if (INVALID_ARGUMENTS.test(text)) return messageError(text, 'invalid_arguments', at);
   return undefined;
 }
 
@@ -62,7 +60,7 @@ export function isNvidiaSmiMessageContinuation(line: string): boolean {
 }
 
 /** What a line of nvidia-smi output is, as far as its own messages go. */
-export type MessageLine = NvsmiMessageError | 'continuation' | undefined;
+export type MessageLine = NvsmiError | 'continuation' | undefined;
 
 /**
  * Creates a line-by-line classifier for nvidia-smi's failure messages among data: a message line gives its typed
@@ -88,7 +86,7 @@ export function createMessageClassifier(): (line: string, lineNumber?: number) =
  * The first nvidia-smi failure message in a whole output (what a finished nvidia-smi wrote to stdout or stderr),
  * or undefined when there is none. Use it on a non-zero exit to tell "no GPU" from "no driver" from "bad field".
  */
-export function parseNvidiaSmiError(text: string): NvsmiMessageError | undefined {
+export function parseNvidiaSmiError(text: string): NvsmiError | undefined {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const error = parseNvidiaSmiMessage(lines[i]!, i + 1);

@@ -1,6 +1,7 @@
 import { columnsForFields, decodeQueryRow, headerColumns, type QueryColumn, type QueryRow } from './csv.js';
-import { NvsmiBatchError, NvsmiError, NvsmiLineError } from './errors.js';
+import { batchError, lineError, NvsmiError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
+import { createLineSplitter } from './lines.js';
 import { createMessageClassifier } from './messages.js';
 
 /** How the loop-mode child was started, and what is known about the machine. */
@@ -30,9 +31,9 @@ export type QueryStreamEvent =
   /** One complete tick: a row for each of the `gpuCount` GPUs, in the order printed. */
   | { readonly type: 'batch'; readonly rows: readonly QueryRow[] }
   /**
-   * Something that was not a row of a complete batch: an nvidia-smi message (NvsmiMessageError subclasses), a
-   * line with the wrong column count (NvsmiRowError), an incomplete batch with the rows it got (NvsmiBatchError),
-   * a bad header or an over-long line. The stream goes on: later batches are parsed as usual.
+   * Something that was not a row of a complete batch, told by `error.reason`: an nvidia-smi message (`gpu_lost`,
+   * ...), a line with the wrong column count (`column_count`), an incomplete batch with the rows it got in
+   * `error.rows` (`incomplete_batch`), a bad header or an over-long line. The stream goes on: later batches are parsed as usual.
    */
   | { readonly type: 'error'; readonly error: NvsmiError };
 
@@ -46,9 +47,8 @@ export interface QueryStreamParser {
 
 // Columns that name a GPU, in order of preference; when one is queried, a GPU seen twice means a new tick began.
 const IDENTITY_FIELDS = ['index', 'uuid', 'gpu_uuid', 'pci.bus_id', 'gpu_bus_id'];
-const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
-// How much of a dropped over-long line its error keeps.
-const KEPT_OF_LONG_LINE = 200;
+/** Longest line a stream parser keeps unless told otherwise, in characters. */
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 
 /**
  * Creates an incremental parser for loop mode (`-l N` / `-lms N`), where nvidia-smi prints the header once (unless
@@ -56,7 +56,7 @@ const KEPT_OF_LONG_LINE = 200;
  *
  * Batch boundaries: a batch is complete when it holds `gpuCount` rows. When `index`, `uuid` or `pci.bus_id` is
  * among the columns, a GPU that comes round again before that ends the batch early: the partial batch is reported
- * as an NvsmiBatchError carrying its rows, and the new tick starts with that row. So a GPU that drops out of the
+ * as an `incomplete_batch` NvsmiError carrying its rows, and the new tick starts with that row. So a GPU that drops out of the
  * output (lost) costs one incomplete batch per tick, never a batch with rows from two ticks. Without such a
  * column only the count aligns batches, so query `index`. Never throws on input; pure apart from its own buffer.
  */
@@ -64,21 +64,16 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
   const { gpuCount } = options;
   if (!Number.isSafeInteger(gpuCount) || gpuCount < 1) throw new RangeError(`gpuCount must be a positive integer, got ${gpuCount}`);
   if (!options.header && options.fields === undefined) throw new TypeError('createQueryStreamParser: fields are required with header: false');
-  const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const initialColumns = options.header ? undefined : columnsForFields(options.fields!, options.help);
 
-  let decoder = new TextDecoder();
-  let partial = '';
-  let dropping = false;
-  let lineNumber = 0;
+  let events: QueryStreamEvent[] = [];
   let columns = initialColumns;
   let identity = identityField(columns);
   let headerLine: string | undefined;
   let classify = createMessageClassifier();
   let pending: { row: QueryRow; gpu: string | undefined }[] = [];
 
-  function handleLine(raw: string, events: QueryStreamEvent[]): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  function handleLine(line: string, lineNumber: number): void {
     if (line.trim() === '' || line === headerLine) return;
     const message = classify(line, lineNumber);
     if (message === 'continuation') return;
@@ -105,12 +100,12 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
     }
     // A GPU index is a number; a line that fits the column count but not that is garbage, kept out of batches.
     if (identity === 'index' && row.get('index')?.kind !== 'number') {
-      events.push({ type: 'error', error: new NvsmiLineError('a row whose index is not a number', line, lineNumber) });
+      events.push({ type: 'error', error: lineError('a row whose index is not a number', line, lineNumber) });
       return;
     }
     const gpu = identity === undefined ? undefined : row.get(identity)?.text;
     if (gpu !== undefined && pending.some((seen) => seen.gpu === gpu)) {
-      events.push({ type: 'error', error: new NvsmiBatchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });
+      events.push({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });
       pending = [];
     }
     pending.push({ row, gpu });
@@ -120,59 +115,31 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
     }
   }
 
-  function tooLong(line: string, atLine: number, events: QueryStreamEvent[]): void {
-    const kept = line.slice(0, Math.min(KEPT_OF_LONG_LINE, maxLineLength));
-    events.push({ type: 'error', error: new NvsmiLineError(`line longer than ${maxLineLength} characters, dropped`, kept, atLine, 'line_too_long') });
-  }
-
-  function feed(text: string, events: QueryStreamEvent[]): void {
-    let start = 0;
-    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
-      lineNumber++;
-      const line = partial + text.slice(start, newline);
-      if (dropping) dropping = false;
-      else if (line.length > maxLineLength) tooLong(line, lineNumber, events);
-      else handleLine(line, events);
-      partial = '';
-      start = newline + 1;
-    }
-    if (dropping) return;
-    partial += text.slice(start);
-    if (partial.length > maxLineLength) {
-      // Reported now, under the number the line will have, so memory stays bounded while it goes on.
-      tooLong(partial, lineNumber + 1, events);
-      partial = '';
-      dropping = true;
-    }
-  }
+  const lines = createLineSplitter({
+    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+    onLine: handleLine,
+    onError: (error) => events.push({ type: 'error', error }),
+  });
+  const collect = (feed: () => void): QueryStreamEvent[] => {
+    events = [];
+    feed();
+    const done = events;
+    events = [];
+    return done;
+  };
 
   return {
-    push(chunk) {
-      const events: QueryStreamEvent[] = [];
-      feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), events);
-      return events;
-    },
-    end() {
-      const events: QueryStreamEvent[] = [];
-      feed(decoder.decode(), events);
-      if (!dropping && partial !== '') {
-        lineNumber++;
-        handleLine(partial, events);
-      }
-      if (pending.length > 0) {
-        events.push({ type: 'error', error: new NvsmiBatchError(pending.map((seen) => seen.row), gpuCount, 'the stream ended') });
-      }
-      decoder = new TextDecoder();
-      partial = '';
-      dropping = false;
-      lineNumber = 0;
-      columns = initialColumns;
-      identity = identityField(columns);
-      headerLine = undefined;
-      classify = createMessageClassifier();
-      pending = [];
-      return events;
-    },
+    push: (chunk) => collect(() => lines.push(chunk)),
+    end: () =>
+      collect(() => {
+        lines.end();
+        if (pending.length > 0) events.push({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, 'the stream ended') });
+        columns = initialColumns;
+        identity = identityField(columns);
+        headerLine = undefined;
+        classify = createMessageClassifier();
+        pending = [];
+      }),
   };
 }
 

@@ -24,6 +24,10 @@ function meterOn(name: string) {
   return { tree, zone, step };
 }
 
+// Ranges real machines report (tools/fixtures/powercap/README.md).
+const INTEL_RANGE = 262143328850;
+const AMD_RANGE = 65532610987;
+
 describe('energy meter on a fixture tree driven forward', () => {
   it('gives exact power and joules', () => {
     const { tree, step } = meterOn('intel-laptop-psys-symlinks');
@@ -99,6 +103,44 @@ describe('createEnergyMeter', () => {
     expect(meter.update('z', 200, 5, 1000)).toMatchObject({ skipped: 'clock', powerWatts: null });
   });
 
+  it('takes a counter that steps back by 1 µJ for a reset, not for a whole range gained', () => {
+    const meter = createEnergyMeter();
+    meter.update('z', 5_000_000, 0, INTEL_RANGE);
+    expect(meter.update('z', 4_999_999, 1000, INTEL_RANGE)).toMatchObject({ skipped: 'reset', deltaUj: null, totalJoules: 0 });
+    expect(meter.update('z', 6_999_999, 2000, INTEL_RANGE)).toMatchObject({ deltaUj: 2_000_000, powerWatts: 2, totalJoules: 2 });
+    // AMD's range: a step back would read as 65.5 kJ in a second
+    meter.update('a', 1_000_000, 0, AMD_RANGE);
+    expect(meter.update('a', 999_999, 1000, AMD_RANGE)).toMatchObject({ skipped: 'reset', totalJoules: 0 });
+  });
+
+  it('still corrects a real wrap at full load, at the cadence and across a long unreadable stretch', () => {
+    const meter = createEnergyMeter();
+    // 400 W for 1 s across AMD's wrap
+    meter.update('a', AMD_RANGE - 100_000_000, 0, AMD_RANGE);
+    expect(meter.update('a', 300_000_000, 1000, AMD_RANGE)).toMatchObject({ wrapped: true, deltaUj: 400_000_000, powerWatts: 400 });
+    // 400 W for 100 s (a zone unreadable for a while), still one wrap
+    meter.update('b', AMD_RANGE - 10_000_000_000, 0, AMD_RANGE);
+    expect(meter.update('b', 30_000_000_000, 100_000, AMD_RANGE)).toMatchObject({ wrapped: true, powerWatts: 400 });
+  });
+
+  it('recovers every wrap at a plausible power (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(INTEL_RANGE, AMD_RANGE),
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 100, max: 10_000 }),
+        (max, beforeWrapUj, watts, dtMs) => {
+          const increment = watts * dtMs * 1000;
+          fc.pre(increment > beforeWrapUj);
+          const meter = createEnergyMeter();
+          meter.update('z', max - beforeWrapUj, 0, max);
+          expect(meter.update('z', increment - beforeWrapUj, dtMs, max)).toMatchObject({ wrapped: true, deltaUj: increment });
+        },
+      ),
+    );
+  });
+
   it('forgets a baseline but keeps the total', () => {
     const meter = createEnergyMeter();
     meter.update('z', 0, 0, null);
@@ -119,7 +161,8 @@ describe('createEnergyMeter', () => {
           ),
         ),
         ([max, start, steps]) => {
-          const meter = createEnergyMeter();
+          // The arithmetic alone: any increment below the range, at any power.
+          const meter = createEnergyMeter({ maxPlausibleWatts: Number.POSITIVE_INFINITY });
           let counter = start;
           let atMs = 0;
           let trueUj = 0;

@@ -12,8 +12,8 @@ export interface MeterStep {
   readonly wrapped: boolean;
   /**
    * Why there is no delta: `first` (no previous reading), `reset` (the counter went down and no usable range
-   * says by how much it wrapped), `gap` (the readings are too far apart to rule out more than one wrap),
-   * `clock` (the monotonic time did not advance).
+   * says by how much it wrapped, or the wrapped delta would mean an implausible power), `gap` (the readings are
+   * too far apart to rule out more than one wrap), `clock` (the monotonic time did not advance).
    */
   readonly skipped?: 'first' | 'reset' | 'gap' | 'clock';
   /** Energy accumulated under this key since the meter first saw it, in joules. Never decreases. */
@@ -38,6 +38,13 @@ export interface EnergyMeterOptions {
    * skipped. 120 s by default: AMD's 65.5 kJ range would need over 540 W in one package to wrap twice in it.
    */
   readonly maxGapMs?: number;
+  /**
+   * A decrease is taken for a wraparound only when the wrapped delta means at most this average power; above it,
+   * the counter was reset (or stepped back), and the interval is skipped. A counter that steps back by 1 µJ
+   * would otherwise read as a whole range gained: 262 kJ in one second, 262 kW. 2000 W by default, several
+   * times what any one RAPL zone draws, while a real wrap at a 1 s cadence is a few hundred watts.
+   */
+  readonly maxPlausibleWatts?: number;
 }
 
 interface MeterState {
@@ -49,6 +56,7 @@ interface MeterState {
 /** Creates an EnergyMeter. Pure: it holds state but does no I/O and reads no clock. */
 export function createEnergyMeter(options: EnergyMeterOptions = {}): EnergyMeter {
   const maxGapMs = options.maxGapMs ?? 120_000;
+  const maxPlausibleWatts = options.maxPlausibleWatts ?? 2000;
   const states = new Map<string, MeterState>();
 
   const baseline = (state: MeterState, energyUj: number, atMs: number, skipped: MeterStep['skipped'], intervalMs: number | null): MeterStep => {
@@ -71,13 +79,15 @@ export function createEnergyMeter(options: EnergyMeterOptions = {}): EnergyMeter
       const deltaUj = wrapDelta(state.prevUj, energyUj, maxEnergyRangeUj);
       if (deltaUj === null) return baseline(state, energyUj, atMs, 'reset', intervalMs);
       const wrapped = energyUj < state.prevUj;
+      // µJ per ms is mW: divide by 1000 for watts.
+      const powerWatts = deltaUj / intervalMs / 1000;
+      if (wrapped && powerWatts > maxPlausibleWatts) return baseline(state, energyUj, atMs, 'reset', intervalMs);
       state.prevUj = energyUj;
       state.prevAtMs = atMs;
       state.totalUj += deltaUj;
       return {
         deltaUj,
-        // µJ per ms is mW: divide by 1000 for watts.
-        powerWatts: deltaUj / intervalMs / 1000,
+        powerWatts,
         intervalMs,
         wrapped,
         totalJoules: state.totalUj / 1e6,

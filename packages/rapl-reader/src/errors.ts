@@ -27,7 +27,9 @@ export class RaplParseError extends RaplError {
   readonly value: string;
 
   constructor(file: string, value: string, problem: string) {
-    super(`${file}: ${problem}: ${JSON.stringify(value)}`, file, 'parse_error');
+    // A malformed file may be large: quote enough of it to recognise, not all of it.
+    const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))} (${value.length} characters)` : JSON.stringify(value);
+    super(`${file}: ${problem}: ${shown}`, file, 'parse_error');
     this.value = value;
   }
 }
@@ -59,6 +61,9 @@ export function reasonForCode(code: string): RaplErrorReason {
       return 'io_error';
     case 'ENODATA':
       return 'no_data';
+    // Longer than a sysfs attribute can be: not a value.
+    case 'EFBIG':
+      return 'parse_error';
     default:
       return 'other';
   }

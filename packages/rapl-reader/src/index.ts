@@ -8,6 +8,6 @@ export { packageIndexOf, parentZoneId, parseMicrojoules, parseZoneId, parseZoneN
 export type { ZoneId } from './parse.js';
 export { readEnergy, readZoneEnergyUj } from './read.js';
 export type { EnergyRead, ReadEnergyOptions, ZoneReading, ZoneReadFailure } from './read.js';
-export { nodeSysfsIo } from './sysfs.js';
+export { nodeSysfsIo, readSysfsAttribute, SYSFS_ATTRIBUTE_MAX_BYTES } from './sysfs.js';
 export type { SysfsIo } from './sysfs.js';
 export { wrapDelta } from './wrap.js';

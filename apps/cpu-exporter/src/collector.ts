@@ -88,7 +88,7 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
   for (const reason of READ_ERROR_REASONS) readErrors.inc({ reason }, 0);
   for (const reason of SKIP_REASONS) skipped.inc({ reason }, 0);
 
-  let discovery: ZoneDiscovery = { zones: [], ignored: [], notExported: [] };
+  let discovery: ZoneDiscovery = { zones: [], ignored: [], notExported: [], collisions: [] };
   let lastDiscoveryAtMs = Number.NEGATIVE_INFINITY;
   let rediscoverNow = true;
   let lastFailures = new Map<string, RaplError>();

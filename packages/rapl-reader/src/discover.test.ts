@@ -47,7 +47,7 @@ describe.each(powercapTreeNames())('fixture tree %s', (name) => {
 describe('discoverZones', () => {
   it('treats a missing powercap class as no zones, not an error', () => {
     const discovery = discoverZones({ sysfsRoot: '/nonexistent-sysfs-root' });
-    expect(discovery).toEqual({ zones: [], ignored: [], notExported: [] });
+    expect(discovery).toEqual({ zones: [], ignored: [], notExported: [], collisions: [] });
   });
 
   it('reports an unlistable powercap class as an error beside no zones', () => {
@@ -72,6 +72,36 @@ describe('discoverZones', () => {
     const ids = (root: string) => discoverZones({ sysfsRoot: root }).zones.map((z) => `${z.id}=${z.zone}/${z.package}`).sort();
     expect(ids(sparse.root)).toEqual(ids(tree.root));
     expect(ids(sparse.root)).toContain('intel-rapl:1:0=dram/1');
+  });
+
+  it('keeps distinct zones whose names give the same label apart, and says so', () => {
+    const base = loadPowercapTree('intel-laptop-psys-symlinks');
+    const files = { ...base.files };
+    const symlinks = { ...base.symlinks };
+    // A second top-level zone named PSYS, and two whose non-ASCII names both become `_`.
+    const add = (id: string, name: string) => {
+      files[`devices/virtual/powercap/intel-rapl/${id}/name`] = `${name}\n`;
+      files[`devices/virtual/powercap/intel-rapl/${id}/energy_uj`] = '1000\n';
+      files[`devices/virtual/powercap/intel-rapl/${id}/max_energy_range_uj`] = '262143328850\n';
+      symlinks[`class/powercap/${id}`] = `../../devices/virtual/powercap/intel-rapl/${id}`;
+    };
+    add('intel-rapl:2', 'PSYS');
+    add('intel-rapl:3', 'äö');
+    add('intel-rapl:4', 'ü');
+    const tree = materializePowercapTree({ ...base, name: 'colliding', files, symlinks });
+    trees.push(tree);
+    const discovery = discoverZones({ sysfsRoot: tree.root });
+    const byId = new Map(discovery.zones.map((z) => [z.id, z.zone]));
+    expect(byId.get('intel-rapl:1')).toBe('psys');
+    expect(byId.get('intel-rapl:2')).toBe('psys_intel_rapl_2');
+    expect(byId.get('intel-rapl:3')).toBe('_');
+    expect(byId.get('intel-rapl:4')).toBe('__intel_rapl_4');
+    expect(discovery.notExported).toEqual([]);
+    expect(discovery.collisions).toEqual([
+      { id: 'intel-rapl:2', zone: 'psys_intel_rapl_2', collidesWith: 'intel-rapl:1' },
+      { id: 'intel-rapl:4', zone: '__intel_rapl_4', collidesWith: 'intel-rapl:3' },
+    ]);
+    expect(new Set(byId.values()).size).toBe(discovery.zones.length);
   });
 
   it('explains why a zone has no usable range', () => {

@@ -28,6 +28,12 @@ export interface ZoneDiscovery {
   readonly ignored: { readonly id: string; readonly error: RaplError }[];
   /** Zones left out because another zone measures the same thing (`intel-rapl-mmio:0` beside `intel-rapl:0`). */
   readonly notExported: { readonly id: string; readonly duplicateOf: string }[];
+  /**
+   * Distinct zones whose names give the same labels (`PSYS` and `psys`; two non-ASCII names that both become `_`).
+   * Each is still exported: every one after the first gets its sysfs id appended to its `zone` label
+   * (`psys_intel_rapl_2`), and is listed here so that /health can say so.
+   */
+  readonly collisions: { readonly id: string; readonly zone: string; readonly collidesWith: string }[];
   /** Set when the powercap class directory exists but cannot be listed. A missing directory is not an error. */
   readonly error?: RaplError;
 }
@@ -55,6 +61,7 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
   const classDir = join(options.sysfsRoot ?? '/sys', 'class', 'powercap');
   const ignored: { id: string; error: RaplError }[] = [];
   const notExported: { id: string; duplicateOf: string }[] = [];
+  const collisions: { id: string; zone: string; collidesWith: string }[] = [];
 
   let entries: string[];
   try {
@@ -62,8 +69,8 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
   } catch (error) {
     const readError = toReadError(classDir, error);
     // No powercap class at all (VMs, ARM boards, masked containers) is a normal "no data" outcome.
-    if (readError.reason === 'not_found') return { zones: [], ignored, notExported };
-    return { zones: [], ignored, notExported, error: readError };
+    if (readError.reason === 'not_found') return { zones: [], ignored, notExported, collisions };
+    return { zones: [], ignored, notExported, collisions, error: readError };
   }
 
   const candidates = collectCandidates(io, classDir, entries, ignored);
@@ -83,18 +90,28 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
   const exportedByLabels = new Map<string, PowercapZone>();
   // intel-rapl zones first, so that an mmio zone is the one dropped when both measure the same package.
   const ordered = [...named].sort((a, b) => compareZoneIds(a.candidate.id, b.candidate.id));
+  const labelsOf = (zone: PowercapZone) => `${zone.zone}\u0000${zone.package ?? ''}`;
   for (const { candidate, name } of ordered) {
-    const zone = buildZone(io, candidate, name, packageOf(candidate.id, nameById));
-    const labels = `${zone.zone}\u0000${zone.package ?? ''}`;
-    const twin = exportedByLabels.get(labels);
-    if (twin) {
+    let zone = buildZone(io, candidate, name, packageOf(candidate.id, nameById));
+    const twin = exportedByLabels.get(labelsOf(zone));
+    if (twin && isMmioTwin(zone, twin)) {
       notExported.push({ id: zone.id, duplicateOf: twin.id });
       continue;
     }
-    exportedByLabels.set(labels, zone);
+    if (twin) {
+      // Another zone, not a second view of the same one: keep it, apart.
+      zone = { ...zone, zone: `${zone.zone}_${zoneLabel(zone.id)}` };
+      collisions.push({ id: zone.id, zone: zone.zone, collidesWith: twin.id });
+    }
+    exportedByLabels.set(labelsOf(zone), zone);
     zones.push(zone);
   }
-  return { zones, ignored, notExported };
+  return { zones, ignored, notExported, collisions };
+}
+
+/** The same package seen through a second control type (`intel-rapl-mmio:0` beside `intel-rapl:0`): one zone. */
+function isMmioTwin(zone: PowercapZone, twin: PowercapZone): boolean {
+  return zone.name === twin.name && parseZoneId(zone.id)?.control !== parseZoneId(twin.id)?.control;
 }
 
 function collectCandidates(

@@ -2,6 +2,8 @@ export { discoverZones, compareZoneIds } from './discover.js';
 export type { DiscoverOptions, PowercapZone, ZoneDiscovery } from './discover.js';
 export { RaplError, RaplParseError, RaplReadError, reasonForCode } from './errors.js';
 export type { RaplErrorReason } from './errors.js';
+export { openPowercap } from './powercap.js';
+export type { OpenPowercapOptions, Powercap } from './powercap.js';
 export { createEnergyMeter } from './meter.js';
 export type { EnergyMeter, EnergyMeterOptions, MeterStep } from './meter.js';
 export { packageIndexOf, parentZoneId, parseMicrojoules, parseZoneId, parseZoneName, zoneLabel } from './parse.js';

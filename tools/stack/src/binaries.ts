@@ -21,6 +21,8 @@ export const BINARIES = {
   prometheus: { what: 'Prometheus', envVar: 'STACK_PROMETHEUS_BIN', candidates: ['prometheus'] },
   promtool: { what: 'promtool', envVar: 'STACK_PROMTOOL_BIN', candidates: ['promtool'] },
   nodeExporter: { what: 'node_exporter', envVar: 'STACK_NODE_EXPORTER_BIN', candidates: ['prometheus-node-exporter', 'node_exporter'] },
+  vmagent: { what: 'vmagent', envVar: 'STACK_VMAGENT_BIN', candidates: ['vmagent', 'vmagent-prod'] },
+  vmalert: { what: 'vmalert', envVar: 'STACK_VMALERT_BIN', candidates: ['vmalert', 'vmalert-prod'] },
 } as const;
 
 /** The executable `name` resolves to on PATH, or undefined. An absolute or relative path is checked as is. */

@@ -21,6 +21,8 @@ export const buildPaths = {
   cpuExporter: join(repoRoot, 'apps/cpu-exporter/dist/main.js'),
   gpuExporter: join(repoRoot, 'apps/gpu-exporter/dist/main.js'),
   fakeNvidiaSmi: join(repoRoot, 'tools/fake-nvidia-smi/nvidia-smi'),
+  /** This package's own static-targets process (many scrape targets serving one body). */
+  staticTargets: join(repoRoot, 'tools/stack/dist/static-targets-cli.js'),
 } as const;
 
 /** Where `pnpm stack` keeps its run directories by default (gitignored). */

@@ -1,4 +1,5 @@
-import { LOG_LEVELS, type LogLevel } from './log.js';
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../metrics/log.js';
 
 /** One command-line flag, with its environment variable and default. */
 export interface FlagSpec<T> {
@@ -45,32 +46,37 @@ export type CommandLine<S extends FlagSpecs> =
   | { readonly kind: 'version' };
 
 /**
- * Parses `argv` (without node and script) against `specs`: `--name value` or `--name=value`; a flag wins over
- * its environment variable, which wins over the default. `--help`/`-h` and `--version` stop parsing.
- * Throws FlagError for an unknown flag, a missing value, a stray argument or a value its parser rejects.
+ * Parses `argv` (without node and script) against `specs` with node:util's parseArgs: `--name value` or
+ * `--name=value`; a flag wins over its environment variable, which wins over the default. `--help`/`-h` and
+ * `--version` stop parsing. Throws FlagError for an unknown flag, a missing value, a flag given twice, a stray argument
+ * or a value its parser rejects.
  */
 export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CommandLine<S> {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+    healthcheck: { type: 'boolean' },
+  };
+  for (const name of Object.keys(specs)) config[name] = { type: 'string' };
+  // Not strict: the errors below name the flag the way the rest of the command line talks.
+  const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const raw = new Map<string, string>();
   let healthcheck = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    if (arg === '--version') return { kind: 'version' };
-    if (arg === '--healthcheck') {
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new FlagError(token.value, 'unexpected argument (flags look like --port 9510; see --help)');
+    if (token.kind === 'option-terminator') throw new FlagError('--', 'unexpected argument (flags look like --port 9510; see --help)');
+    const { name, rawName } = token;
+    if (name === 'help') return { kind: 'help' };
+    if (name === 'version') return { kind: 'version' };
+    if (name === 'healthcheck') {
+      if (token.value !== undefined) throw new FlagError(rawName, 'takes no value');
       healthcheck = true;
       continue;
     }
-    if (!arg.startsWith('--')) throw new FlagError(arg, 'unexpected argument (flags look like --port 9510; see --help)');
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!Object.hasOwn(specs, name)) throw new FlagError(`--${name}`, 'unknown flag (see --help)');
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new FlagError(`--${name}`, `needs a value (${specs[name]!.valueName})`);
-      i++;
-    }
+    if (!rawName.startsWith('--') || !Object.hasOwn(specs, name)) throw new FlagError(rawName.startsWith('--') ? rawName : `-${name}`, 'unknown flag (see --help)');
+    const value = token.value;
+    if (value === undefined || (token.inlineValue !== true && value.startsWith('--'))) throw new FlagError(`--${name}`, `needs a value (${specs[name]!.valueName})`);
+    if (raw.has(name)) throw new FlagError(`--${name}`, 'given more than once');
     raw.set(name, value);
   }
 
@@ -175,7 +181,7 @@ export interface ExporterFlagsOptions {
   readonly intervalDescription: string;
 }
 
-/** The flags every exporter has (DESIGN.md, "Command line"): --port, --host, --interval (100ms to 30s), --log-level. */
+/** The flags every exporter has (docs/ARCHITECTURE.md, "Command line"): --port, --host, --interval (100ms to 30s), --log-level. */
 export function exporterFlags(options: ExporterFlagsOptions) {
   const env = (name: string) => `${options.envPrefix}_${name}`;
   return {

@@ -1,7 +1,7 @@
 import { runCommandLine, type FlagSpecs, type FlagValues, type ProgramInfo } from './flags.js';
-import { runHealthcheck } from './healthcheck.js';
+import { runHealthcheck } from '../http/healthcheck.js';
 import { ListenError, runExporter, type ExporterParts } from './lifecycle.js';
-import { createLogger, type Logger, type LogLevel } from './log.js';
+import { createLogger, type Logger, type LogLevel } from '../metrics/log.js';
 
 /** The flags runExporterMain reads itself; exporterFlags() provides them. */
 type MainFlags = { port: number; host: string; 'log-level': LogLevel };
@@ -28,7 +28,10 @@ export function runExporterMain<S extends FlagSpecs>(options: ExporterMainOption
     const logger = createLogger({ level: flags['log-level'] });
     logger.info(`starting ${program}`, { version, ...(values as Record<string, string | number>) });
     try {
-      await runExporter(options.create(values, logger), { host: flags.host, port: flags.port, logger });
+      // The listening line is the readiness signal: written whatever --log-level says.
+      const ready = createLogger({ level: 'info' });
+      const announce = (url: string) => ready.info('listening', { address: url });
+      await runExporter(options.create(values, logger), { host: flags.host, port: flags.port, logger, announce });
     } catch (error) {
       if (!(error instanceof ListenError)) throw error;
       logger.error(error.message);

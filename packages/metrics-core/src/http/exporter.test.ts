@@ -1,24 +1,22 @@
 import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createExporter } from './exporter.js';
-import { exporterFlags, parseFlags } from './flags.js';
+import type { Collector } from '../metrics/collector.js';
+import { createExporter, createExporterRegistry } from './exporter.js';
+import { exporterFlags, parseFlags } from '../cli/flags.js';
 
 describe('createExporter', () => {
   it('wires info, process metrics, the collector and the sampler into one app', async () => {
     let reads = 0;
+    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '9.9.9' });
+    const gauge = new Gauge({ name: 'demo_reads', help: 'Reads.', registers: [registry] });
     const exporter = createExporter({
+      registry,
       prefix: 'demo_exporter',
       title: 'Demo',
       description: 'A demo.',
       version: '9.9.9',
       intervalMs: 60_000,
-      collector: (registry) => {
-        const gauge = new Gauge({ name: 'demo_reads', help: 'Reads.', registers: [registry] });
-        return {
-          sample: () => gauge.set(++reads),
-          health: () => ({ status: 'degraded', reasons: ['just a demo'] }),
-        };
-      },
+      collectors: [{ sample: () => gauge.set(++reads), health: () => ({ status: 'degraded', reasons: ['just a demo'] }) }],
     });
     await exporter.sampler.start();
     const body = await (await exporter.app.request('/metrics')).text();
@@ -33,6 +31,64 @@ describe('createExporter', () => {
     const health = await exporter.app.request('/health');
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'degraded', reasons: ['just a demo'], version: '9.9.9' });
+  });
+});
+
+describe('createExporter with several collectors', () => {
+  it('samples them in order each tick, so a consumer reads its producer\'s output of the same tick', async () => {
+    const events: string[] = [];
+    // A producer exposing what its latest sample computed, and a consumer built on it.
+    let latest: { tick: number; joules: number } | undefined;
+    const producer: Collector & { lastEnergy(): typeof latest } = {
+      sample: (tick) => {
+        latest = { tick: tick.index, joules: 10 * (tick.index + 1) };
+        events.push(`produce ${tick.index}`);
+      },
+      health: () => ({ status: 'ok', reasons: [], details: { zones: 2 } }),
+      start: () => void events.push('start producer'),
+      close: () => void events.push('close producer'),
+      lastEnergy: () => latest,
+    };
+    const seen: { tick: number; joules: number }[] = [];
+    const consumer: Collector = {
+      sample: (tick) => {
+        const energy = producer.lastEnergy()!;
+        expect(energy.tick).toBe(tick.index);
+        seen.push(energy);
+        events.push(`consume ${tick.index}`);
+      },
+      health: () => ({ status: 'degraded', reasons: ['no processes matched'], details: { processes: 0 } }),
+      start: () => void events.push('start consumer'),
+      close: () => void events.push('close consumer'),
+    };
+    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '1' });
+    const exporter = createExporter({ registry, prefix: 'demo_exporter', title: 'Demo', description: 'A demo.', version: '1', intervalMs: 60_000, collectors: [producer, consumer] });
+    await exporter.start();
+    await exporter.close();
+    expect(events).toEqual(['start producer', 'start consumer', 'produce 0', 'consume 0', 'close consumer', 'close producer']);
+    expect(seen).toEqual([{ tick: 0, joules: 10 }]);
+    expect(exporter.health()).toEqual({ status: 'degraded', reasons: ['no processes matched'], details: { zones: 2, processes: 0 } });
+  });
+
+  it('keeps sampling the others when one collector throws, and counts the tick as failed', async () => {
+    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '1' });
+    let sampledAfter = 0;
+    const exporter = createExporter({
+      registry,
+      prefix: 'demo_exporter',
+      title: 'Demo',
+      description: 'A demo.',
+      version: '1',
+      intervalMs: 60_000,
+      collectors: [
+        { sample: () => { throw new Error('broken source'); }, health: () => ({ status: 'ok', reasons: [] }) },
+        { sample: () => void sampledAfter++, health: () => ({ status: 'ok', reasons: [] }) },
+      ],
+    });
+    await exporter.start();
+    await exporter.close();
+    expect(sampledAfter).toBe(1);
+    expect(exporter.sampler.status().failedSamples).toBe(1);
   });
 });
 

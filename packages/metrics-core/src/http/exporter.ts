@@ -1,22 +1,36 @@
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { createExposition, type Exposition } from './exposition.js';
-import { createExporterApp, type HealthReport } from './http.js';
-import { silentLogger, type Logger } from './log.js';
-import { registerProcessMetrics } from './process-metrics.js';
-import { createRegistry, registerInfoMetric } from './registry.js';
-import { createSampler, type Sampler } from './sampler.js';
+import { combineHealth, sampleCollectors, type Collector, type HealthReport } from '../metrics/collector.js';
+import { createExposition, type Exposition } from '../metrics/exposition.js';
+import { silentLogger, type Logger } from '../metrics/log.js';
+import { registerProcessMetrics } from '../metrics/process-metrics.js';
+import { createRegistry, registerInfoMetric } from '../metrics/registry.js';
+import { createSampler, type Sampler } from '../metrics/sampler.js';
+import { createExporterApp } from './routes.js';
 
-/** An exporter's own part: what it reads, once per tick, and what it says on /health. */
-export interface Collector {
-  /** Reads the source once and updates the metrics. Never called from a request. */
-  sample(): void | Promise<void>;
-  health(): HealthReport;
+/** Options for createExporterRegistry. */
+export interface ExporterRegistryOptions {
+  /** Prefix of the exporter's own metrics and its `_info`, e.g. `cpu_exporter`. */
+  readonly prefix: string;
+  readonly version: string;
+}
+
+/**
+ * A registry of the exporter's own, holding `<prefix>_info` and the process metrics: create it first, then the
+ * collectors on it, then pass it to createExporter (the exposition lists metrics in that order).
+ */
+export function createExporterRegistry(options: ExporterRegistryOptions): Registry {
+  const registry = createRegistry();
+  registerInfoMetric(registry, options.prefix, { version: options.version });
+  registerProcessMetrics(registry);
+  return registry;
 }
 
 /** Options for createExporter. */
 export interface ExporterOptions {
-  /** Prefix of the exporter's own metrics and its `_info`, e.g. `cpu_exporter`. */
+  /** From createExporterRegistry, with the collectors' metrics registered on it. */
+  readonly registry: Registry;
+  /** Prefix of the sampler's metrics, e.g. `cpu_exporter`. */
   readonly prefix: string;
   /** For the landing page, e.g. `CPU exporter`. */
   readonly title: string;
@@ -24,40 +38,42 @@ export interface ExporterOptions {
   readonly version: string;
   readonly intervalMs: number;
   readonly logger?: Logger;
-  /** Creates the collector, registering its metrics on the exporter's registry. */
-  readonly collector: (registry: Registry) => Collector;
+  /** The sources, sampled in this order each tick: a consumer comes after what it consumes. */
+  readonly collectors: readonly Collector[];
 }
 
-/** An exporter wired but not started: start its sampler (runExporter does) to begin. */
+/** An exporter wired but not started: `start()` (runExporter calls it) begins. */
 export interface Exporter {
   readonly registry: Registry;
   readonly sampler: Sampler;
   readonly exposition: Exposition;
   /** `/metrics`, `/health`, `/`: call `app.request()` in tests, no socket needed. */
   readonly app: Hono;
+  /** Every collector's report, combined. */
   health(): HealthReport;
+  /** Starts the collectors in order, then the sampler (whose first tick is done when this resolves). */
+  start(): Promise<void>;
+  /** Stops the sampler, then closes the collectors, last first. */
+  close(): Promise<void>;
 }
 
 /**
- * Wires what every exporter has: a registry of its own with `<prefix>_info` and the process metrics, the collector,
- * a sampler that runs the collector on a fixed cadence and renders the exposition once per sample, and the app.
+ * Wires what every exporter has around its collectors: a sampler that samples them in order on a fixed cadence and
+ * renders the exposition once per sample, /health combining their reports, and the app.
  */
 export function createExporter(options: ExporterOptions): Exporter {
   const logger = options.logger ?? silentLogger;
-  const registry = createRegistry();
-  registerInfoMetric(registry, options.prefix, { version: options.version });
-  registerProcessMetrics(registry);
-  const collector = options.collector(registry);
+  const { registry, collectors } = options;
   const exposition = createExposition(registry);
   const sampler = createSampler({
     intervalMs: options.intervalMs,
     registry,
     prefix: options.prefix,
-    sample: () => collector.sample(),
+    sample: (tick) => sampleCollectors(collectors, tick),
     publish: () => exposition.render(),
     onError: (error) => logger.error('sample failed', { error: error instanceof Error ? error.message : String(error) }),
   });
-  const health = () => collector.health();
+  const health = (): HealthReport => combineHealth(collectors.map((collector) => collector.health()));
   const app = createExporterApp({
     title: options.title,
     version: options.version,
@@ -66,5 +82,19 @@ export function createExporter(options: ExporterOptions): Exporter {
     health,
     samplerStatus: () => sampler.status(),
   });
-  return { registry, sampler, exposition, app, health };
+  return {
+    registry,
+    sampler,
+    exposition,
+    app,
+    health,
+    async start() {
+      for (const collector of collectors) await collector.start?.();
+      await sampler.start();
+    },
+    async close() {
+      await sampler.stop();
+      for (const collector of [...collectors].reverse()) await collector.close?.();
+    },
+  };
 }

@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createExposition } from './exposition.js';
-import { createExporterApp, type HealthReport } from './http.js';
-import type { SamplerStatus } from './sampler.js';
+import { createExposition } from '../metrics/exposition.js';
+import { createExporterApp, type HealthReport } from './routes.js';
+import type { SamplerStatus } from '../metrics/sampler.js';
 
 const status = (stalled = false): SamplerStatus => ({
   running: true,

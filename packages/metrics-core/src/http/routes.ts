@@ -1,16 +1,9 @@
 import { Hono } from 'hono';
-import type { Exposition } from './exposition.js';
-import type { SamplerStatus } from './sampler.js';
+import type { HealthReport } from '../metrics/collector.js';
+import type { Exposition } from '../metrics/exposition.js';
+import type { SamplerStatus } from '../metrics/sampler.js';
 
-/** What an exporter says about itself on /health. */
-export interface HealthReport {
-  /** `degraded` is still healthy (200): "no GPU here" is a normal state. */
-  readonly status: 'ok' | 'degraded';
-  /** Why it is degraded, in words an operator can act on. */
-  readonly reasons: readonly string[];
-  /** Anything else worth showing (zones found, GPUs seen, ...). */
-  readonly details?: Record<string, unknown>;
-}
+export type { HealthReport };
 
 /** What createExporterApp serves. */
 export interface ExporterAppOptions {

@@ -5,7 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * read the cheap way (process.memoryUsage.rss(), process.cpuUsage()) when the registry renders.
  *
  * prom-client's collectDefaultMetrics is avoided on purpose: its event-loop-lag monitor wakes every 10 ms and
- * its defaults cost more CPU per scrape than the exporter's own work (DESIGN.md, "Metric contract").
+ * its defaults cost more CPU per scrape than the exporter's own work (docs/ARCHITECTURE.md, "Metric contract").
  */
 export function registerProcessMetrics(registry: Registry): void {
   new Gauge({

@@ -1,0 +1,19 @@
+// @proj/metrics-core/cli: flags (node:util parseArgs, environment, validation), the run loop and an exporter's main.
+export {
+  choiceParser,
+  durationParser,
+  exporterFlags,
+  FlagError,
+  FlagValueError,
+  formatDuration,
+  formatHelp,
+  parseFlags,
+  parseNonEmpty,
+  parsePort,
+  runCommandLine,
+} from './flags.js';
+export type { CommandLine, CommandLineIo, ExporterFlagsOptions, FlagSpec, FlagSpecs, FlagValues, ParsedCommandLine, ProgramInfo } from './flags.js';
+export { runExporter } from './lifecycle.js';
+export type { ExporterParts, RunExporterOptions, RunningExporter } from './lifecycle.js';
+export { runExporterMain } from './main.js';
+export type { ExporterMainOptions } from './main.js';

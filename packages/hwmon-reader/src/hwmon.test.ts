@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHwmonTree, materializeHwmonTree, type HwmonTree, type MaterializedHwmonTree } from '@proj/fixtures';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HwmonParseError, HwmonReadError } from './errors.js';
+import { openHwmon } from './hwmon.js';
+import { nodeHwmonIo, type HwmonIo } from './sysfs.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const remove of cleanup.splice(0)) remove();
+});
+
+function tree(treeOrName: HwmonTree | string): MaterializedHwmonTree {
+  const written = materializeHwmonTree(treeOrName);
+  cleanup.push(() => written.remove());
+  return written;
+}
+
+/** node:fs, except that the files whose path ends with one of `denied` answer EACCES. */
+function denying(...denied: string[]): HwmonIo {
+  return {
+    ...nodeHwmonIo,
+    readFile(path) {
+      if (denied.some((end) => path.endsWith(end))) throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });
+      return nodeHwmonIo.readFile(path);
+    },
+  };
+}
+
+describe('openHwmon', () => {
+  it('finds no chips, and no error, where class/hwmon does not exist', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hwmon-empty-'));
+    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    expect(openHwmon({ sysfsRoot: root }).discover()).toEqual({ chips: [], sensors: [], ignored: [] });
+  });
+
+  it('reports a class directory it may not list as an error', () => {
+    const io: HwmonIo = { ...nodeHwmonIo, readdir: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } };
+    const discovery = openHwmon({ sysfsRoot: '/nowhere', io }).discover();
+    expect(discovery.chips).toEqual([]);
+    expect(discovery.error).toBeInstanceOf(HwmonReadError);
+    expect(discovery.error?.reason).toBe('permission_denied');
+  });
+
+  it('one unreadable sensor is a failure beside the others, which are read', () => {
+    const written = tree('zenergy-ryzen-laptop');
+    const hwmon = openHwmon({ sysfsRoot: written.root, io: denying('hwmon0/energy3_input') });
+    const { readings, failures } = hwmon.read(hwmon.discover().sensors);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.sensor.sensor).toBe('energy3');
+    expect(failures[0]!.error).toBeInstanceOf(HwmonReadError);
+    expect((failures[0]!.error as HwmonReadError).code).toBe('EACCES');
+    expect(failures[0]!.error.reason).toBe('permission_denied');
+    expect(readings).toHaveLength(7);
+  });
+
+  it('a malformed or vanished value is a typed failure, and the next read sees the sensor come back', () => {
+    const written = tree('acpi-power-meter-262w');
+    const hwmon = openHwmon({ sysfsRoot: written.root });
+    const { sensors } = hwmon.discover();
+    written.setFile('hwmon0', 'power1_average', 'garbage');
+    const bad = hwmon.read(sensors);
+    expect(bad.readings).toEqual([]);
+    expect(bad.failures[0]!.error).toBeInstanceOf(HwmonParseError);
+    expect(bad.failures[0]!.error.reason).toBe('parse_error');
+    rmSync(join(written.root, 'class', 'hwmon', 'hwmon0', 'power1_average'));
+    expect(hwmon.read(sensors).failures[0]!.error.reason).toBe('not_found');
+    written.setFile('hwmon0', 'power1_average', 300_500_000);
+    const back = hwmon.read(sensors);
+    expect(back.readings).toMatchObject([{ kind: 'power', powerUw: 300_500_000, powerWatts: 300.5 }]);
+  });
+
+  it('sets aside a chip without a name or with a dangling link, and keeps the others', () => {
+    const base = loadHwmonTree('acpi-power-meter-262w');
+    const files = { ...base.files };
+    delete files['devices/platform/coretemp.0/hwmon/hwmon1/name'];
+    const written = tree({ ...base, files, symlinks: { ...base.symlinks, 'class/hwmon/hwmon7': '../../devices/gone/hwmon/hwmon7' } });
+    const discovery = openHwmon({ sysfsRoot: written.root }).discover();
+    expect(discovery.chips.map((chip) => chip.id)).toEqual(['hwmon0']);
+    expect(discovery.ignored.map(({ id, error }) => [id, error.reason])).toEqual([
+      ['hwmon1', 'not_found'],
+      ['hwmon7', 'not_found'],
+    ]);
+  });
+
+  it('prefers powerN_input to powerN_average, keeps the label when it cannot read it, and orders hwmon10 after hwmon2', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hwmon-'));
+    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    for (const id of ['hwmon10', 'hwmon2']) {
+      const dir = join(root, 'devices', 'platform', `chip.${id}`, 'hwmon', id);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'name'), 'amdgpu\n');
+      writeFileSync(join(dir, 'power1_input'), '20000000\n');
+      writeFileSync(join(dir, 'power1_average'), '18000000\n');
+      writeFileSync(join(dir, 'power1_label'), 'PPT\n');
+      mkdirSync(join(root, 'class', 'hwmon'), { recursive: true });
+      symlinkSync(`../../devices/platform/chip.${id}/hwmon/${id}`, join(root, 'class', 'hwmon', id));
+    }
+    const hwmon = openHwmon({ sysfsRoot: root, io: denying('hwmon10/power1_label') });
+    const { chips, sensors } = hwmon.discover();
+    expect(chips.map((chip) => [chip.id, chip.duplicateName, chip.device])).toEqual([
+      ['hwmon2', true, undefined],
+      ['hwmon10', true, undefined],
+    ]);
+    expect(sensors.map((sensor) => [sensor.key, sensor.attribute, sensor.label, sensor.labelError?.reason])).toEqual([
+      ['hwmon2/power1', 'input', 'PPT', undefined],
+      ['hwmon10/power1', 'input', '', 'permission_denied'],
+    ]);
+    expect(hwmon.read(sensors).readings.map((reading) => (reading.kind === 'power' ? reading.powerWatts : null))).toEqual([20, 20]);
+  });
+
+  it('names the device by its resolved path relative to the sysfs root', () => {
+    const written = tree('zenpower-multisocket');
+    const [first] = openHwmon({ sysfsRoot: written.root }).discover().chips;
+    expect(first).toMatchObject({ id: 'hwmon0', chip: 'zenpower', device: '0000:00:1d.3', devicePath: 'devices/pci0000:00/0000:00:1d.3', duplicateName: true });
+  });
+
+  it('stamps each reading with the clock it was given', () => {
+    const written = tree('acpi-power-meter-262w');
+    let tick = 0;
+    const hwmon = openHwmon({ sysfsRoot: written.root, now: () => ++tick * 1000 });
+    expect(hwmon.read(hwmon.discover().sensors).readings.map((reading) => reading.atMs)).toEqual([1000]);
+  });
+});

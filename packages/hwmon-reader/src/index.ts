@@ -1,0 +1,10 @@
+export { createHwmonEnergyMeter, energyDeltaUj } from './energy.js';
+export type { HwmonEnergyMeter, HwmonEnergyStep } from './energy.js';
+export { HwmonError, HwmonParseError, HwmonReadError, hwmonReasonForCode } from './errors.js';
+export type { HwmonErrorReason } from './errors.js';
+export { openHwmon } from './hwmon.js';
+export type { Hwmon, HwmonChip, HwmonDiscovery, HwmonRead, HwmonReading, HwmonSensor, OpenHwmonOptions } from './hwmon.js';
+export { chipLabel, parseHwmonInteger, parseHwmonName, parseSensorFileName, parseSensorLabel, socketOf } from './parse.js';
+export type { SensorFileName } from './parse.js';
+export { nodeHwmonIo } from './sysfs.js';
+export type { HwmonIo } from './sysfs.js';

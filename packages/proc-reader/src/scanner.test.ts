@@ -1,0 +1,114 @@
+import { loadProcCapture } from '@proj/fixtures';
+import { describe, expect, it } from 'vitest';
+import { openProcfs } from './procfs.js';
+import { createProcessScanner } from './scanner.js';
+import { createMemoryIo, formatStatLine } from './testing/memory-io.js';
+
+const DOCKER_ID = 'b176419186d75a44628851daf7841d3374a2ec56d0b038ee3bd1e0c6d331e5b1';
+
+function host() {
+  const io = createMemoryIo({
+    '/p/stat': 'cpu  100 0 50 1000 10 0 0 0 0 0\ncpu0 50 0 25 500 5 0 0 0 0 0\ncpu1 50 0 25 500 5 0 0 0 0 0\n',
+    '/p/uptime': '20.00 30.00\n',
+    '/p/1/stat': formatStatLine({ pid: 1, comm: 'systemd', ppid: 0, utime: 5, stime: 5, starttime: 1 }),
+    '/p/1/cgroup': '0::/init.scope\n',
+    '/p/100/stat': formatStatLine({ pid: 100, comm: 'ffmpeg', utime: 40, stime: 2, starttime: 1500 }),
+    '/p/100/cgroup': loadProcCapture('cgroup', 'kepler__cgroup-v2-docker-systemd-scope-prometheus').text,
+    '/p/100/cmdline': 'ffmpeg\0-i\0x\0',
+    '/p/200/stat': formatStatLine({ pid: 200, comm: 'my (odd) name', utime: 3, starttime: 1800 }),
+    '/p/200/cgroup': '0::/user.slice\n',
+  });
+  return { io, scanner: createProcessScanner({ procfs: openProcfs({ procfsRoot: '/p', io }), match: (comm) => comm === 'ffmpeg' }) };
+}
+
+describe('createProcessScanner', () => {
+  it('returns the host times, uptime in ticks and every process with its container and match', () => {
+    const { scanner } = host();
+    const scan = scanner.scan();
+    expect(scan.stat).toMatchObject({ totalTicks: 1160, busyTicks: 150, cpuCount: 2 });
+    expect(scan.uptimeTicks).toBe(2000);
+    expect(scan.processes.sort((a, b) => a.pid - b.pid).map((p) => [p.pid, p.comm, p.cpuTicks, p.containerId, p.runtime, p.matched])).toEqual([
+      [1, 'systemd', 10, null, null, false],
+      [100, 'ffmpeg', 42, DOCKER_ID, 'docker', true],
+      [200, 'my (odd) name', 3, null, null, false],
+    ]);
+    expect(scan.failures).toEqual([]);
+    expect(scan.vanished).toEqual([]);
+  });
+
+  it('reads each cgroup once per process life and never reads cmdline', () => {
+    const { io, scanner } = host();
+    for (let tick = 0; tick < 3; tick++) scanner.scan();
+    expect(io.reads.filter((path) => path.endsWith('/cgroup')).sort()).toEqual(['/p/1/cgroup', '/p/100/cgroup', '/p/200/cgroup']);
+    expect(io.reads.filter((path) => path === '/p/100/stat')).toHaveLength(3);
+    expect(io.reads.some((path) => path.endsWith('/cmdline'))).toBe(false);
+  });
+
+  it('treats the same pid with another starttime as a new process (pid reuse) and reads its cgroup again', () => {
+    const { io, scanner } = host();
+    scanner.scan();
+    io.files.set('/p/100/stat', formatStatLine({ pid: 100, comm: 'bash', utime: 1, starttime: 1900 }));
+    io.files.set('/p/100/cgroup', '0::/user.slice/user-1000.slice/session-2.scope\n');
+    const second = scanner.scan().processes.find((p) => p.pid === 100)!;
+    expect(second).toMatchObject({ comm: 'bash', starttimeTicks: 1900, containerId: null, matched: false });
+    expect(io.reads.filter((path) => path === '/p/100/cgroup')).toHaveLength(2);
+  });
+
+  it('re-matches a process renamed by exec (same starttime) without reading its cgroup again', () => {
+    const { io, scanner } = host();
+    scanner.scan();
+    io.files.set('/p/200/stat', formatStatLine({ pid: 200, comm: 'ffmpeg', utime: 9, starttime: 1800 }));
+    expect(scanner.scan().processes.find((p) => p.pid === 200)).toMatchObject({ comm: 'ffmpeg', matched: true, cpuTicks: 9 });
+    expect(io.reads.filter((path) => path === '/p/200/cgroup')).toHaveLength(1);
+  });
+
+  it('reports pids that vanish between readdir and read as vanished, other failures as data, and keeps scanning', () => {
+    const { io, scanner } = host();
+    io.fail('/p/100/stat', 'ENOENT');
+    io.fail('/p/200/stat', 'EACCES');
+    io.files.set('/p/300/stat', 'truncated (x');
+    io.files.set('/p/400/stat', formatStatLine({ pid: 400, comm: 'gone-before-cgroup' }));
+    const scan = scanner.scan();
+    expect(scan.processes.map((p) => p.pid)).toEqual([1]);
+    expect(scan.vanished.sort((a, b) => a - b)).toEqual([100, 400]);
+    expect(scan.failures.map((f) => [f.pid, f.error.reason])).toEqual([[200, 'permission_denied'], [300, 'parse_error']]);
+  });
+
+  it('forgets processes that ended, so the cache follows the live processes', () => {
+    const { io, scanner } = host();
+    scanner.scan();
+    expect(scanner.cachedProcesses).toBe(3);
+    io.files.delete('/p/200/stat');
+    io.files.delete('/p/200/cgroup');
+    scanner.scan();
+    expect(scanner.cachedProcesses).toBe(2);
+  });
+
+  it('keeps a process whose cgroup is unreadable, without a container, and reads it once', () => {
+    const { io, scanner } = host();
+    io.fail('/p/100/cgroup', 'EACCES');
+    const first = scanner.scan();
+    expect(first.processes.find((p) => p.pid === 100)).toMatchObject({ containerId: null, cpuTicks: 42 });
+    expect(first.failures.map((f) => [f.pid, f.error.reason])).toEqual([[100, 'permission_denied']]);
+    expect(scanner.scan().failures).toEqual([]);
+  });
+
+  it('scans without containers when asked: no cgroup read at all', () => {
+    const { io } = host();
+    createProcessScanner({ procfs: openProcfs({ procfsRoot: '/p', io }), containers: false }).scan();
+    expect(io.reads.some((path) => path.endsWith('/cgroup'))).toBe(false);
+  });
+});
+
+describe('createProcessScanner on this machine', () => {
+  it('sees this process by comm, and its CPU time grow after it burns 30 ms', () => {
+    const scanner = createProcessScanner({ procfs: openProcfs(), match: (comm) => comm === 'node' });
+    const first = scanner.scan();
+    expect(first.processes.find((p) => p.pid === process.pid)).toMatchObject({ matched: true, ppid: process.ppid });
+    const before = first.processes.find((p) => p.pid === process.pid)!.cpuTicks;
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user < 30000);
+    const after = scanner.scan().processes.find((p) => p.pid === process.pid)!.cpuTicks;
+    expect(after).toBeGreaterThan(before);
+  });
+});

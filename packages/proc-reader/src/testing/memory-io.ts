@@ -1,0 +1,83 @@
+// Test support, not exported: a ProcIo over an in-memory tree, with failures on demand and a log of what was read.
+import { posix } from 'node:path';
+import type { ProcIo } from '../io.js';
+
+/** A ProcIo over `files` (absolute path -> content); directories are implied by the paths. */
+export interface MemoryIo extends ProcIo {
+  readonly files: Map<string, string>;
+  /** Makes every call on `path` throw an Error with this errno code (`EACCES`, `ENOENT`, `ESRCH`). */
+  fail(path: string, code: string): void;
+  /** Every path read (readFile and readInto), in order. */
+  readonly reads: string[];
+}
+
+export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
+  const map = new Map(Object.entries(files));
+  const failures = new Map<string, string>();
+  const reads: string[] = [];
+  const check = (path: string): void => {
+    const code = failures.get(path);
+    if (code !== undefined) throw Object.assign(new Error(`${code}: ${path}`), { code });
+  };
+  const enoent = (path: string): never => {
+    throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  };
+  const children = (dir: string): { names: Set<string>; dirs: Set<string> } => {
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    const names = new Set<string>();
+    const dirs = new Set<string>();
+    for (const path of map.keys()) {
+      if (!path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      names.add(slash < 0 ? rest : rest.slice(0, slash));
+      if (slash >= 0) dirs.add(rest.slice(0, slash));
+    }
+    if (names.size === 0) enoent(dir);
+    return { names, dirs };
+  };
+  const readFile = (path: string): string => {
+    const normal = posix.normalize(path);
+    reads.push(normal);
+    check(normal);
+    return map.get(normal) ?? enoent(normal);
+  };
+  return {
+    files: map,
+    reads,
+    fail: (path, code) => failures.set(posix.normalize(path), code),
+    readFile,
+    readInto: (path, buffer) => buffer.write(readFile(path), 0, 'utf8'),
+    readdir: (path) => {
+      check(posix.normalize(path));
+      return [...children(posix.normalize(path)).names];
+    },
+    subdirectories: (path) => {
+      check(posix.normalize(path));
+      return [...children(posix.normalize(path)).dirs];
+    },
+  };
+}
+
+/** A `/proc/<pid>/stat` line as the kernel formats it (52 fields), for the fields tests care about. */
+export function formatStatLine(fields: {
+  pid: number;
+  comm: string;
+  state?: string;
+  ppid?: number;
+  flags?: number;
+  utime?: number;
+  stime?: number;
+  cutime?: number;
+  cstime?: number;
+  threads?: number;
+  starttime?: number;
+}): string {
+  const after = [
+    fields.state ?? 'S', fields.ppid ?? 1, fields.pid, fields.pid, 0, -1, fields.flags ?? 4194304, 100, 0, 0, 0,
+    fields.utime ?? 0, fields.stime ?? 0, fields.cutime ?? 0, fields.cstime ?? 0, 20, 0, fields.threads ?? 1, 0,
+    fields.starttime ?? 1000, 1000000, 100, '18446744073709551615', 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  ];
+  return `${fields.pid} (${fields.comm}) ${after.join(' ')}\n`;
+}

@@ -21,7 +21,9 @@ export class HwmonParseError extends HwmonError {
   readonly value: string;
 
   constructor(file: string, value: string, problem: string) {
-    super(`${file}: ${problem}: ${JSON.stringify(value)}`, file, 'parse_error');
+    // A bad file may be huge: quote at most 64 characters of it.
+    const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))} (${value.length} characters)` : JSON.stringify(value);
+    super(`${file}: ${problem}: ${shown}`, file, 'parse_error');
     this.value = value;
   }
 }
@@ -55,6 +57,9 @@ export function hwmonReasonForCode(code: string): HwmonErrorReason {
     case 'ENODATA':
     case 'EAGAIN':
       return 'no_data';
+    // Longer than a sysfs attribute can be: not a value.
+    case 'EFBIG':
+      return 'parse_error';
     default:
       return 'other';
   }

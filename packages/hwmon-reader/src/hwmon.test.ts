@@ -124,3 +124,22 @@ describe('openHwmon', () => {
     expect(hwmon.read(hwmon.discover().sensors).readings.map((reading) => reading.atMs)).toEqual([1000]);
   });
 });
+
+describe('reading attributes', () => {
+  it('a FIFO planted as a value answers at once, and a file longer than a page is a parse error', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const written = tree('acpi-power-meter-262w');
+    const file = join(written.root, 'class', 'hwmon', 'hwmon0', 'power1_average');
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    const hwmon = openHwmon({ sysfsRoot: written.root });
+    const { sensors } = hwmon.discover();
+    // No writer: a non-blocking open reads nothing, which is an empty value, not a hang.
+    expect(hwmon.read(sensors).failures.map(({ error }) => error.reason)).toEqual(['parse_error']);
+    rmSync(file);
+    writeFileSync(file, '1'.repeat(50_000));
+    const [failure] = hwmon.read(sensors).failures;
+    expect(failure?.error.reason).toBe('parse_error');
+    expect(failure?.error.message.length).toBeLessThan(400);
+  });
+});

@@ -6,5 +6,5 @@ export { openHwmon } from './hwmon.js';
 export type { Hwmon, HwmonChip, HwmonDiscovery, HwmonRead, HwmonReading, HwmonSensor, OpenHwmonOptions } from './hwmon.js';
 export { chipLabel, parseHwmonInteger, parseHwmonName, parseSensorFileName, parseSensorLabel, socketOf } from './parse.js';
 export type { SensorFileName } from './parse.js';
-export { nodeHwmonIo } from './sysfs.js';
+export { HWMON_ATTRIBUTE_MAX_BYTES, nodeHwmonIo, readHwmonAttribute } from './sysfs.js';
 export type { HwmonIo } from './sysfs.js';

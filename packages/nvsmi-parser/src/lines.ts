@@ -18,6 +18,8 @@ export interface LineSplitterOptions {
   readonly onError: (error: NvsmiError) => void;
 }
 
+/** Longest line a stream parser keeps unless told otherwise, in characters. */
+export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 // How much of a dropped over-long line its error keeps.
 const KEPT_OF_LONG_LINE = 200;
 

@@ -1,7 +1,7 @@
 import { columnsForFields, decodeQueryRow, headerColumns, type QueryColumn, type QueryRow } from './csv.js';
 import { batchError, lineError, NvsmiError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
-import { createLineSplitter } from './lines.js';
+import { createLineSplitter, DEFAULT_MAX_LINE_LENGTH } from './lines.js';
 import { createMessageClassifier } from './messages.js';
 
 /** How the loop-mode child was started, and what is known about the machine. */
@@ -47,8 +47,6 @@ export interface QueryStreamParser {
 
 // Columns that name a GPU, in order of preference; when one is queried, a GPU seen twice means a new tick began.
 const IDENTITY_FIELDS = ['index', 'uuid', 'gpu_uuid', 'pci.bus_id', 'gpu_bus_id'];
-/** Longest line a stream parser keeps unless told otherwise, in characters. */
-export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 
 /**
  * Creates an incremental parser for loop mode (`-l N` / `-lms N`), where nvidia-smi prints the header once (unless

@@ -8,7 +8,7 @@ export type WebConfigSource = WebConfig | (() => WebConfig);
 
 /** The configuration a source stands for now. */
 export function currentWebConfig(source: WebConfigSource): WebConfig {
-  return currentWebConfig(source);
+  return typeof source === 'function' ? source() : source;
 }
 
 /** Options for createBasicAuthVerifier and the middlewares. */

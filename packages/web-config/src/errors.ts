@@ -40,10 +40,25 @@ export class WebConfigFileError extends WebConfigError {
 
   constructor(file: string, what: string, code: string, cause: unknown) {
     const missing = code === 'ENOENT' || code === 'ENOTDIR';
-    super(`${what} ${file}: ${missing ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code}`, missing ? 'missing_file' : 'unreadable_file', {
+    super(`${what} ${file}: ${describeCode(code)}`, missing ? 'missing_file' : 'unreadable_file', {
       cause,
     });
     this.file = file;
     this.code = code;
+  }
+}
+
+function describeCode(code: string): string {
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EFBIG':
+      return 'EFBIG (too large for a configuration or PEM file)';
+    default:
+      return code;
   }
 }

@@ -88,7 +88,7 @@ async function readOrThrow(io: WebConfigIo, file: string, what: string): Promise
     return await io.readFile(file, MAX_WEB_CONFIG_FILE_BYTES);
   } catch (error) {
     const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? (error as { code: string }).code : 'UNKNOWN';
-    throw new WebConfigFileError(file, what, code === 'EFBIG' ? `EFBIG (larger than ${MAX_WEB_CONFIG_FILE_BYTES} bytes)` : code, error);
+    throw new WebConfigFileError(file, what, code, error);
   }
 }
 

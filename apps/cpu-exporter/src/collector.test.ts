@@ -177,3 +177,24 @@ describe('createRaplCollector', () => {
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(3);
   });
 });
+
+describe('lastIntervals', () => {
+  it('hands on each zone\'s wrap-corrected energy and interval of the latest tick, for the collectors after it', () => {
+    let t = 0;
+    const { tree, collector } = setup('amd-epyc-7401p', { now: () => t });
+    expect(collector.lastIntervals()).toEqual({ tickIndex: -1, intervals: [] });
+    const max = 65532610987;
+    tree.setEnergyUj('intel-rapl:0', max - 1_000_000);
+    collector.sample({ index: 0, scheduledAtMs: 0, startedAtMs: 0 });
+    // a first reading only sets the baseline
+    expect(collector.lastIntervals()).toEqual({ tickIndex: 0, intervals: [] });
+    tree.setEnergyUj('intel-rapl:0', 4_000_000); // wrapped: 1 J to the top, then 4 J
+    t = 1000;
+    collector.sample({ index: 1, scheduledAtMs: 1000, startedAtMs: 1000 });
+    const { tickIndex, intervals } = collector.lastIntervals();
+    expect(tickIndex).toBe(1);
+    const zones = loadPowercapTree('amd-epyc-7401p').expect.zones;
+    expect(intervals).toHaveLength(zones.length);
+    expect(intervals.find((i) => i.id === 'intel-rapl:0')).toEqual({ source: 'rapl', id: 'intel-rapl:0', zone: 'package_0', package: '0', deltaJoules: 5, intervalMs: 1000 });
+  });
+});

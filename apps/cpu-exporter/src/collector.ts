@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { silentLogger, type HealthReport, type Logger } from '@proj/metrics-core';
+import { silentLogger, type Collector, type HealthReport, type Logger, type SamplerTick } from '@proj/metrics-core/metrics';
 import {
   createEnergyMeter,
-  discoverZones,
-  readEnergy,
+  openPowercap,
   type PowercapZone,
   type RaplError,
   type RaplErrorReason,
@@ -27,10 +25,38 @@ export interface RaplCollectorOptions {
   readonly maxGapMs?: number;
 }
 
-/** Reads RAPL zones into the registry's metrics, one call per sampler tick. */
-export interface RaplCollector {
+/** The energy one zone used over one tick's interval: what an energy consumer (attribution) starts from. */
+export interface EnergyInterval {
+  /** What measured it: `rapl` here; `hwmon` and `estimate` for the sources after it. */
+  readonly source: 'rapl' | 'hwmon' | 'estimate';
+  /** The sysfs zone id, e.g. `intel-rapl:0`. */
+  readonly id: string;
+  readonly zone: string;
+  readonly package?: string;
+  /** Wrap-corrected energy over the interval. */
+  readonly deltaJoules: number;
+  /** Monotonic time between the two readings. */
+  readonly intervalMs: number;
+}
+
+/** The energy intervals of one tick. */
+export interface TickEnergy {
+  /** The sampler tick they were read in; a consumer sampled after the producer sees its own tick's index here. */
+  readonly tickIndex: number;
+  /** One per zone that has a trustworthy interval this tick (none for a first reading, a reset, a gap, a failure). */
+  readonly intervals: readonly EnergyInterval[];
+}
+
+/** Something that measured energy this tick; the RAPL collector, and later hwmon or the estimate. */
+export interface EnergySource {
+  /** The intervals of the latest sample; empty before the first. */
+  lastIntervals(): TickEnergy;
+}
+
+/** Reads RAPL zones into the registry's metrics, one call per sampler tick, and hands its intervals on. */
+export interface RaplCollector extends Collector, EnergySource {
   /** Reads every zone once and updates every metric. Never reads anything at scrape time. */
-  sample(): void;
+  sample(tick?: SamplerTick): void;
   /** What /health says about RAPL. */
   health(): HealthReport;
 }
@@ -48,7 +74,7 @@ const labelsOf = (zone: PowercapZone): ZoneLabels => (zone.package === undefined
  */
 export function createRaplCollector(options: RaplCollectorOptions): RaplCollector {
   const { sysfsRoot, registry } = options;
-  const io = options.io;
+  const powercap = openPowercap(options.io === undefined ? { sysfsRoot } : { sysfsRoot, io: options.io });
   const now = options.now ?? (() => performance.now());
   const logger = options.logger ?? silentLogger;
   const rediscoverEveryMs = options.rediscoverEveryMs ?? 10_000;
@@ -93,9 +119,11 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
   let rediscoverNow = true;
   let lastFailures = new Map<string, RaplError>();
   let lastReadable = 0;
+  let lastEnergy: TickEnergy = { tickIndex: -1, intervals: [] };
+  let samples = 0;
 
   const rediscover = (atMs: number): void => {
-    const next = discoverZones(io === undefined ? { sysfsRoot } : { sysfsRoot, io });
+    const next = powercap.discover();
     const first = lastDiscoveryAtMs === Number.NEGATIVE_INFINITY;
     lastDiscoveryAtMs = atMs;
     rediscoverNow = false;
@@ -115,22 +143,26 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
     }
     if (next.error && next.error.message !== discovery.error?.message) logger.warn('cannot list powercap zones', { error: next.error.message });
     if (next.zones.length === 0 && (first || before.size > 0)) {
-      logger.warn('no RAPL zones: serving rapl_available 0 and looking again', { powercap: join(sysfsRoot, 'class', 'powercap'), every_s: rediscoverEveryMs / 1000 });
+      logger.warn('no RAPL zones: serving rapl_available 0 and looking again', { powercap: powercap.classDir, every_s: rediscoverEveryMs / 1000 });
     }
     discovery = next;
     discovered.set(next.zones.length);
   };
 
   return {
-    sample() {
+    sample(tick) {
       const startedAtMs = now();
       if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) rediscover(startedAtMs);
 
-      const { readings, failures } = readEnergy(discovery.zones, io === undefined ? { now } : { io, now });
+      const { readings, failures } = powercap.read(discovery.zones, now);
+      const intervals: EnergyInterval[] = [];
       for (const { zone, energyUj, atMs } of readings) {
         const step = meter.update(zone.id, energyUj, atMs, zone.maxEnergyRangeUj);
         const labels = labelsOf(zone);
         energy.inc(labels, step.deltaUj === null ? 0 : step.deltaUj / 1e6);
+        if (step.deltaUj !== null && step.intervalMs !== null) {
+          intervals.push({ source: 'rapl', id: zone.id, ...labels, deltaJoules: step.deltaUj / 1e6, intervalMs: step.intervalMs });
+        }
         if (step.powerWatts === null) power.remove(labels);
         else power.set(labels, step.powerWatts);
         if (step.skipped === 'reset' || step.skipped === 'gap') {
@@ -154,12 +186,16 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
       lastFailures = failuresNow;
       lastReadable = readings.length;
       available.set(readings.length > 0 ? 1 : 0);
+      lastEnergy = { tickIndex: tick?.index ?? samples, intervals };
+      samples++;
     },
+
+    lastIntervals: () => lastEnergy,
 
     health() {
       const zones = discovery.zones;
       const reasons: string[] = [];
-      const classDir = join(sysfsRoot, 'class', 'powercap');
+      const { classDir } = powercap;
       if (discovery.error) reasons.push(`cannot list ${classDir}: ${discovery.error.message}`);
       else if (zones.length === 0) {
         reasons.push(

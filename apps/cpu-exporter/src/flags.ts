@@ -1,4 +1,4 @@
-import { exporterFlags, FlagValueError, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core';
+import { exporterFlags, FlagValueError, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
 import { statSync } from 'node:fs';
 
 /** A directory that exists: a wrong --sysfs-root is a mistake to report at once, not "no zones" forever. */
@@ -14,7 +14,7 @@ function parseSysfsRoot(raw: string): string {
   return raw;
 }
 
-/** The CPU exporter's command line (DESIGN.md, "Command line"). */
+/** The CPU exporter's command line (docs/ARCHITECTURE.md, "Command line"). */
 export const cpuExporterFlags = {
   ...exporterFlags({
     envPrefix: 'CPU_EXPORTER',

@@ -1,4 +1,4 @@
-import { runExporterMain } from '@proj/metrics-core';
+import { runExporterMain } from '@proj/metrics-core/cli';
 import { createCpuExporter } from './exporter.js';
 import { cpuExporterFlags } from './flags.js';
 

@@ -1,5 +1,5 @@
 // The built exporter as a process, against fixture trees: what a user runs.
-import { loadPowercapTree, maskVolatile, parseSamples, powercapTreeNames, runToExit, sampleValue, type SpawnedServer } from '@proj/fixtures';
+import { loadPowercapTree, maskVolatile, parseSamples, powercapTreeNames, runToExit, sampleValue, until, type SpawnedServer } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
 import { ENTRY, useHarness } from './harness.js';
 
@@ -10,10 +10,7 @@ async function health(server: SpawnedServer): Promise<{ status: string; reasons:
 }
 
 async function waitForTicks(server: SpawnedServer, ticks: number): Promise<void> {
-  for (;;) {
-    if ((await health(server)).sampler.ticks >= ticks) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(async () => (await health(server)).sampler.ticks >= ticks);
 }
 
 describe.each(powercapTreeNames())('cpu_exporter on %s', (name) => {
@@ -122,7 +119,26 @@ describe('cpu_exporter process', () => {
     }
   });
 
+  it('exits 0 by its graceful stop when SIGTERM comes the moment it says it is listening, every time', async () => {
+    // The handlers are installed before anything is announced: a signal at readiness never kills it by default action.
+    const t = tree('amd-epyc-7401p');
+    const codes: (number | null)[] = [];
+    for (let i = 0; i < 20; i++) {
+      const server = await start(t);
+      codes.push((await server.stop('SIGTERM')).code);
+    }
+    expect(codes).toEqual(Array.from({ length: 20 }, () => 0));
+  }, 120_000);
+
+  it('says it is listening even with --log-level error, and logs nothing else at info', async () => {
+    const server = await start(tree('amd-epyc-7401p'), '--log-level', 'error');
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(server.stderr()).toMatch(/level=info msg=listening address=http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(server.stderr()).not.toContain('msg="starting');
+  });
+
   it.each([
+    [['--port', '1', '--port', '2'], 'cpu_exporter: --port: given more than once'],
     [['--port', 'abc'], 'cpu_exporter: --port: "abc" is not a port number (0-65535)'],
     [['--interval', 'fast'], 'cpu_exporter: --interval: "fast" is not a duration (use e.g. 1s, 500ms, 2m)'],
     [['--sysfs-root', '/nonexistent'], 'cpu_exporter: --sysfs-root: /nonexistent is not a directory'],

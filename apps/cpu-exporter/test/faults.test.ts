@@ -2,7 +2,7 @@
 // that the sampler keeps its cadence (ticks advance, none missed) and that no joule it could read is lost.
 // Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
 // process, so the read errors come from the kernel and the clock is the real one.
-import { parseSamples, sampleValue, spawnServer, until, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
+import { launchNodeServer, parseSamples, sampleValue, until, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ async function startUnprivileged(t: MaterializedTree): Promise<SpawnedServer> {
     copyFileSync(ENTRY, entry);
     chmodSync(entry, 0o644);
   }
-  const server = await spawnServer(entry, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], asRoot ? { uid: 65534, gid: 65534 } : {});
+  const server = await launchNodeServer(entry, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', t.root, '--interval', '200ms'], asRoot ? { uid: 65534, gid: 65534 } : {});
   defer(() => server.stop('SIGKILL'));
   return server;
 }

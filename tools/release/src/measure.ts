@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCommand, startServer } from '@proj/fixtures';
+import { launchServer, runCommand } from '@proj/fixtures';
 import { launcherFor } from './exec.js';
 import type { BuiltBinary } from './sea.js';
 import { smokeFor } from './smoke.js';
@@ -20,7 +20,7 @@ interface Timing {
 async function timeToFirstMetrics(command: string[], app: string, emulated: boolean): Promise<number> {
   const smoke = smokeFor(app).prepare();
   const startedAt = performance.now();
-  const server = await startServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
+  const server = await launchServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
     cwd: repoRoot,
     env: {},
     cleanEnv: true,

@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand, startServer } from '@proj/fixtures';
+import { launchServer, runCommand } from '@proj/fixtures';
 import { launcherFor } from '../src/exec.js';
 import { buildAppBinaries, type BuiltBinary } from '../src/sea.js';
 import { smokeFor } from '../src/smoke.js';
@@ -66,7 +66,7 @@ describe.each(EXPORTER_APPS)('%s', (app) => {
 
     test(`serves /metrics and /health, passes --healthcheck, stops on SIGTERM${suffix}`, async () => {
       const smoke = smokeFor(app).prepare();
-      const server = await startServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
+      const server = await launchServer([...command, '--host', '127.0.0.1', '--port', '0', ...smoke.args], {
         cwd: dir,
         env: {},
         cleanEnv: true,

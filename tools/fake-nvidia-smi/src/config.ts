@@ -1,3 +1,5 @@
+import { pmonCaptureNames } from './pmon.js';
+
 /** A failure the fake acts out, at tick `afterTicks` (a one-shot call is tick 0). */
 export type FailMode =
   | 'none'
@@ -20,6 +22,12 @@ export type FailMode =
   /** `Failed to initialize NVML: Driver/library version mismatch` and the NVML version, exit 18. */
   | 'driver-mismatch';
 
+/** A failure `pmon` acts out: any FailMode, or pmon's own refusal on a GPU too old for it. */
+export type PmonFailMode =
+  | FailMode
+  /** `Not supported on the device(s)` and `Failed to process command line` (the GT 640 capture), exit 3. */
+  | 'not-supported';
+
 /** Which tick's capture a tick prints. */
 export type StateMode = 'idle' | 'load' | 'alternate';
 
@@ -35,10 +43,24 @@ export interface FakeConfig {
   /** Per call (one-shot) or per tick (loop): `[min, max]`. */
   readonly latencyMs: readonly [number, number];
   readonly messageStream: 'stdout' | 'stderr';
+  /** The pmon capture replayed (a name from pmonCaptureNames). */
+  readonly pmonCapture: string;
+  /** The column set pmon prints: the capture's own, or forced to the pre-535 or the 535+ one. */
+  readonly pmonLayout: 'capture' | 'old' | 'new';
+  /** pmon's failure: FAKE_NVIDIA_SMI_FAIL does not touch pmon, and this touches nothing else. */
+  readonly pmonFail: PmonFailMode;
+  /** Intervals pmon prints normally before pmonFail. */
+  readonly pmonAfterTicks: number;
+  /** Overrides `-d` (seconds) with milliseconds, so tests need not wait a second per interval. */
+  readonly pmonDelayMs: number | undefined;
+  /** pmon prints its header pair again after every N rows (0: only at the start). */
+  readonly pmonHeaderEvery: number;
 }
 
 const FAIL_MODES: readonly FailMode[] = ['none', 'exit', 'hang', 'crash', 'garbage', 'gpu-lost', 'no-devices', 'no-driver', 'no-nvml', 'driver-mismatch'];
 const STATES: readonly StateMode[] = ['idle', 'load', 'alternate'];
+// The datarhei capture prints its header pair again after 44 rows, in the middle of an interval.
+const PMON_HEADER_EVERY = 44;
 
 /** A FAKE_NVIDIA_SMI_* variable with a value the fake does not understand. */
 export class FakeConfigError extends Error {
@@ -79,6 +101,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     startDelayMs: count('START_DELAY_MS', 0),
     latencyMs: [Number(range[1]), Number(range[2] ?? range[1])],
     messageStream: oneOf('MESSAGE_STREAM', ['stdout', 'stderr'] as const, 'stdout'),
+    pmonCapture: oneOf('PMON', pmonCaptureNames(), 'datarhei-ffmpeg'),
+    pmonLayout: oneOf('PMON_LAYOUT', ['capture', 'old', 'new'] as const, 'capture'),
+    pmonFail: oneOf<PmonFailMode>('PMON_FAIL', [...FAIL_MODES, 'not-supported'], 'none'),
+    pmonAfterTicks: count('PMON_AFTER_TICKS', 0),
+    pmonDelayMs: read('PMON_DELAY_MS') === undefined ? undefined : count('PMON_DELAY_MS', 0),
+    pmonHeaderEvery: count('PMON_HEADER_EVERY', PMON_HEADER_EVERY),
   };
 }
 

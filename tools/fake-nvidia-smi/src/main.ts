@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs, type Command } from './args.js';
-import { FakeConfigError, latencyFor, parseConfig, type FailMode, type FakeConfig } from './config.js';
+import { fileURLToPath } from 'node:url';
+import { FakeConfigError, latencyFor, parseConfig, type FakeConfig, type PmonFailMode } from './config.js';
 import { defaultFixturesDir, loadMachine, type Machine } from './machines.js';
+import { answerComputeApps, formatPmonInterval, NOT_SUPPORTED_CAPTURE, parsePmonReplay, pmonCaptureFile, pmonRowsFor, type PmonReplay } from './pmon.js';
 import { answerQuery, type CaptureTable } from './query.js';
 
 // nvidia-smi's words, from the captures and public reports (see README). They go to stdout unless
@@ -14,11 +16,14 @@ const NO_DRIVER = "NVIDIA-SMI has failed because it couldn't communicate with th
 const NO_NVML =
   "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display Driver is properly installed and present in your system.\nPlease also try adding directory that contains libnvidia-ml.so to your system PATH.\n";
 const LOST_GPU_CAPTURE = 'issue__minershive-hiveos-linux-61__gpu-lost__nvidia-smi-message.txt';
+/** tools/fixtures/nvidia-smi-pmon, from src/ or dist/ alike. */
+const PMON_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/nvidia-smi-pmon/', import.meta.url));
 // Two lines a confused terminal or a half-written buffer might leave, one of them not even valid UTF-8.
 const GARBAGE = Buffer.concat([Buffer.from('\u001b[31m'), Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(' garbage ✗ 0xDEADBEEF\n-- not csv --\n')]);
 
 /** Exit codes: NVML's return code of the failure, as nvidia-smi uses (18 was observed for a version mismatch). */
-const EXIT_CODES: Record<Exclude<FailMode, 'none' | 'hang' | 'garbage'>, number> = {
+const EXIT_CODES: Record<Exclude<PmonFailMode, 'none' | 'hang' | 'garbage'>, number> = {
+  'not-supported': 3,
   exit: 1,
   crash: 255,
   'gpu-lost': 15,
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
   const message = (text: string): void => void (config.messageStream === 'stderr' ? process.stderr : process.stdout).write(text);
 
   /** Acts out the configured failure; `partial` is the output a crash cuts in half. */
-  function fail(mode: Exclude<FailMode, 'none' | 'garbage'>, partial: string): void {
+  function fail(mode: Exclude<PmonFailMode, 'none' | 'garbage'>, partial: string): void {
     if (mode === 'hang') {
       setInterval(() => undefined, 1 << 30); // alive, silent, killed like anything else
       return;
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     if (mode === 'crash') process.stdout.write(partial.slice(0, Math.ceil(partial.length / 2)).replace(/\n+$/, ''));
     if (mode === 'gpu-lost') message(readFileSync(join(fixturesDir, LOST_GPU_CAPTURE), 'utf8'));
     if (mode === 'no-devices') message(NO_DEVICES);
+    if (mode === 'not-supported') message(readFileSync(join(PMON_FIXTURES_DIR, `${NOT_SUPPORTED_CAPTURE}.txt`), 'utf8'));
     if (mode === 'no-driver') message(NO_DRIVER);
     if (mode === 'no-nvml') message(NO_NVML);
     if (mode === 'driver-mismatch') {
@@ -67,9 +73,9 @@ async function main(): Promise<void> {
   }
 
   /** Prints one call's (or tick's) output, or the failure due at this tick. Returns false when the run is over. */
-  async function emit(tick: number, text: string): Promise<boolean> {
+  async function emit(tick: number, text: string, failMode: PmonFailMode = config.fail, afterTicks = config.afterTicks): Promise<boolean> {
     await sleep(latencyFor(tick, config.latencyMs));
-    const mode = tick >= config.afterTicks ? config.fail : 'none';
+    const mode = tick >= afterTicks ? failMode : 'none';
     if (mode !== 'none' && mode !== 'garbage') {
       fail(mode, text);
       return false;
@@ -78,6 +84,8 @@ async function main(): Promise<void> {
     process.stdout.write(text);
     return true;
   }
+
+  const loadPmonReplay = (): PmonReplay => parsePmonReplay(readFileSync(join(PMON_FIXTURES_DIR, `${pmonCaptureFile(config.pmonCapture)}.txt`), 'utf8'));
 
   const tableFor = (tick: number): CaptureTable =>
     config.state === 'idle' ? machine.idle : config.state === 'load' ? machine.load : tick % 2 === 0 ? machine.idle : machine.load;
@@ -105,6 +113,34 @@ async function main(): Promise<void> {
       case 'unsupported':
         process.stderr.write(`fake-nvidia-smi: ${command.what} is not emulated\n`);
         return finish(2);
+      case 'query-compute-apps': {
+        const answer = answerComputeApps(pmonRowsFor(loadPmonReplay(), 0, undefined), tableFor(0), command.fields, command.format);
+        if (answer.kind === 'invalid-field') {
+          message(answer.message);
+          return finish(2);
+        }
+        if (await emit(0, answer.text)) finish(0);
+        return;
+      }
+      case 'pmon': {
+        const replay = loadPmonReplay();
+        const layout = config.pmonLayout === 'capture' ? replay.layout : config.pmonLayout;
+        const present = new Set(replay.samples.flatMap((sample) => sample.rows.map((row) => row.gpuIndex)));
+        if (command.gpus?.some((gpu) => !present.has(gpu))) {
+          message(NO_DEVICES);
+          return finish(EXIT_CODES['no-devices']);
+        }
+        const intervalMs = config.pmonDelayMs ?? command.delaySeconds * 1000;
+        const start = performance.now();
+        let printedRows = 0;
+        for (let tick = 0; command.count === undefined || tick < command.count; tick++) {
+          await sleep(start + tick * intervalMs - performance.now());
+          const interval = formatPmonInterval(layout, command.select, pmonRowsFor(replay, tick, command.gpus), printedRows, config.pmonHeaderEvery);
+          printedRows = interval.printedRows;
+          if (!(await emit(tick, interval.text, config.pmonFail, config.pmonAfterTicks))) return;
+        }
+        return finish(0);
+      }
       case 'query': {
         const first = answerQuery(tableFor(0), machine.help, command.fields, command.format);
         if (first.kind === 'invalid-field') {

@@ -1,41 +1,18 @@
 // The "slow scripted exporter" the lab is replacing, as a yardstick: every scrape spawns
 // `nvidia-smi --query-gpu=... --format=csv,noheader,nounits`, waits for it, and formats the same gauges.
 // Run: node dist/baseline-exporter.js --port 0 --host 127.0.0.1 --nvidia-smi PATH [--timeout-ms 5000]
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { runOnce } from '@proj/subprocess';
 import { BASELINE_FIELDS, formatBaselineMetrics } from './baseline.js';
 
-// nvidia-smi children in flight, killed (each its whole group) when the exporter stops.
-const inFlight = new Set<number>();
-
-const killGroup = (pid: number) => {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
-};
-
-function queryOnce(nvidiaSmi: string, timeoutMs: number): Promise<{ ok: true; csv: string } | { ok: false; why: string }> {
-  return new Promise((resolve) => {
-    const fields = ['index', 'name', 'uuid', ...BASELINE_FIELDS.map(([field]) => field)].join(',');
-    const child = spawn(nvidiaSmi, [`--query-gpu=${fields}`, '--format=csv,noheader,nounits'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-    if (child.pid !== undefined) inFlight.add(child.pid);
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const timer = setTimeout(() => killGroup(child.pid!), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ ok: false, why: error.message });
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      inFlight.delete(child.pid!);
-      resolve(code === 0 ? { ok: true, csv: out } : { ok: false, why: `nvidia-smi ended with ${signal ?? `code ${code}`}` });
-    });
-  });
+async function queryOnce(nvidiaSmi: string, timeoutMs: number): Promise<{ ok: true; csv: string } | { ok: false; why: string }> {
+  const fields = ['index', 'name', 'uuid', ...BASELINE_FIELDS.map(([field]) => field)].join(',');
+  const result = await runOnce(nvidiaSmi, [`--query-gpu=${fields}`, '--format=csv,noheader,nounits'], { timeoutMs });
+  if (result.kind === 'spawn_failed') return { ok: false, why: result.message };
+  if (result.kind !== 'exited') return { ok: false, why: `nvidia-smi ${result.kind.replace('_', ' ')} after ${timeoutMs} ms` };
+  return result.code === 0 ? { ok: true, csv: result.stdout } : { ok: false, why: `nvidia-smi ended with ${result.signal ?? `code ${result.code}`}` };
 }
 
 function main(): void {
@@ -67,10 +44,8 @@ function main(): void {
     const { port } = server.address() as AddressInfo;
     process.stderr.write(`ts=${new Date().toISOString()} level=info msg=listening address=http://${values.host}:${port}\n`);
   });
-  const stop = () => {
-    for (const pid of inFlight) killGroup(pid);
-    process.exit(0);
-  };
+  // The process module kills the nvidia-smi groups still in flight when this process exits.
+  const stop = () => process.exit(0);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

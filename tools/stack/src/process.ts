@@ -1,5 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { killGroup, liveProcessGroups, spawnGroup, untrackGroup } from '@proj/subprocess';
+
+export { liveProcessGroups };
 
 /** How a service process ended. */
 export interface ServiceExit {
@@ -52,45 +55,15 @@ export class ServiceStartError extends Error {
   }
 }
 
-// Process groups still running, killed synchronously if this process exits without stopping them (a test
-// runner bailing out, an uncaught error): nothing is left behind.
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-  });
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false; // ESRCH: the group is gone
-  }
-}
-
-/** Process groups this module started and has not seen end; for tests asserting nothing is left behind. */
-export function liveProcessGroups(): number[] {
-  return [...liveGroups].filter((pgid) => killGroup(pgid, 0));
-}
-
-/** Starts a command in a new process group (detached), its output appended to `logFile`. */
+/**
+ * Starts a command in a new process group (@proj/subprocess: tracked, killed with this process even on SIGKILL), its
+ * output appended to `logFile`.
+ */
 export function spawnService(options: SpawnServiceOptions): Promise<Service> {
-  installExitHook();
   const log = createWriteStream(options.logFile, { flags: 'a' });
   let child: ChildProcess;
   try {
-    child = spawn(options.command, [...options.args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawnGroup(options.command, options.args, { env: options.env ?? process.env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
   } catch (error) {
     log.end();
     return Promise.reject(new ServiceStartError(options.name, options.command, error));
@@ -103,7 +76,6 @@ export function spawnService(options: SpawnServiceOptions): Promise<Service> {
     });
     child.once('spawn', () => {
       const pid = child.pid!;
-      liveGroups.add(pid);
       for (const stream of [child.stdout!, child.stderr!]) {
         let pending = '';
         stream.setEncoding('utf8');
@@ -120,8 +92,6 @@ export function spawnService(options: SpawnServiceOptions): Promise<Service> {
       }
       const exited = new Promise<ServiceExit>((done) =>
         child.once('exit', (code, signal) => {
-          // The leader is gone; the group may not be (a child of the service): stop() still sweeps it.
-          if (!killGroup(pid, 0)) liveGroups.delete(pid);
           // Let the pipes drain into the log before anyone reads it.
           child.once('close', () => log.end());
           done({ code, signal });
@@ -152,7 +122,7 @@ export function spawnService(options: SpawnServiceOptions): Promise<Service> {
             clearTimeout(timer);
             killGroup(pid, 'SIGKILL');
             const exit = result ?? (await exited);
-            liveGroups.delete(pid);
+            untrackGroup(pid);
             return exit;
           })());
         },

@@ -16,23 +16,34 @@ function setup(status: Partial<SourceStatus> = {}) {
   const registry = new Registry();
   let t = 0;
   let latest: GpuBatch | undefined;
+  let arrived: GpuBatch[] = [];
   let seq = 0;
-  let sourceStatus: SourceStatus = { state: 'running', detail: undefined, gpuCount: 1, selection: undefined, lastExit: undefined, ...status };
+  const counts = { restarts: 0, stalls: 0, exits: new Map<string, number>(), readErrors: new Map<string, number>() };
+  let sourceStatus: SourceStatus = { state: 'running', detail: undefined, gpuCount: 1, selection: undefined, lastExit: undefined, counts, ...status };
   const collector = createGpuCollector({
     registry,
     intervalMs: 1000,
     now: () => t,
-    source: { latest: () => latest, status: () => sourceStatus },
+    source: {
+      takeBatches: () => {
+        const taken = arrived;
+        arrived = [];
+        return taken;
+      },
+      latest: () => latest,
+      status: () => sourceStatus,
+    },
   });
   return {
     registry,
     collector,
+    counts,
     /** A batch arrives at time `atMs`. */
     arrive(rows: readonly QueryRow[], atMs: number) {
       t = atMs;
       latest = { rows, atMs, seq: ++seq };
       sourceStatus = { ...sourceStatus, gpuCount: rows.length };
-      collector.onBatch(latest);
+      arrived.push(latest);
     },
     sampleAt(ms: number) {
       t = ms;
@@ -134,5 +145,42 @@ describe('createGpuCollector', () => {
       reasons: ['cannot run nvidia-smi (ENOENT: not installed or not on PATH)'],
       details: { nvidia_smi: 'missing', gpus: 0 },
     });
+  });
+
+  it('hands on each GPU\'s energy of the tick, for a per-process collector after it', async () => {
+    const c = setup();
+    c.arrive(rowsOf(H100), 0);
+    c.arrive(rowsOf(H100), 500);
+    c.arrive(rowsOf(H100), 1000);
+    c.collector.sample({ index: 7, scheduledAtMs: 1000, startedAtMs: 1000 });
+    expect(c.collector.lastEnergy()).toEqual({ tickIndex: 7, gpus: [{ gpuId: '0', gpuUuid: H100_LABELS.gpu_uuid, deltaJoules: expect.closeTo(631.95, 9), intervalMs: 1000 }] });
+    c.sampleAt(1100); // nothing arrived since
+    expect(c.collector.lastEnergy().gpus).toEqual([]);
+  });
+
+  it('brings the source\'s counts to its counters, which only go up', async () => {
+    const c = setup();
+    c.counts.restarts = 2;
+    c.counts.exits.set('signal_SIGKILL', 2);
+    c.counts.readErrors.set('gpu_lost', 1);
+    c.sampleAt(0);
+    c.counts.readErrors.set('gpu_lost', 3);
+    c.sampleAt(1000);
+    expect(await c.values('gpu_exporter_nvidia_smi_restarts_total')).toEqual([{ labels: {}, value: 2 }]);
+    expect(await c.values('gpu_exporter_nvidia_smi_exits_total')).toEqual([{ labels: { code: 'signal_SIGKILL' }, value: 2 }]);
+    expect((await c.values('gpu_exporter_read_errors_total')).find((v) => v.labels.reason === 'gpu_lost')).toEqual({ labels: { reason: 'gpu_lost' }, value: 3 });
+  });
+
+  it('never says running with GPUs on /health while nvidia_smi_up is 0 (one freshness test for both)', async () => {
+    const c = setup();
+    c.arrive(rowsOf(H100), 0);
+    c.sampleAt(0);
+    expect(await c.values('gpu_exporter_nvidia_smi_up')).toEqual([{ labels: {}, value: 1 }]);
+    expect(c.collector.health()).toMatchObject({ status: 'ok', details: { nvidia_smi: 'running', gpus: 1 } });
+    // A restart storm: the source still counts itself running, but no answer has come for 6 s.
+    c.sampleAt(6000);
+    expect(await c.values('gpu_exporter_nvidia_smi_up')).toEqual([{ labels: {}, value: 0 }]);
+    expect(await c.values('gpu_devices')).toEqual([{ labels: {}, value: 0 }]);
+    expect(c.collector.health()).toMatchObject({ status: 'degraded', details: { nvidia_smi: 'restarting', gpus: 0 } });
   });
 });

@@ -1,18 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { createExporter, type Exporter, type Logger } from '@proj/metrics-core';
-import { createGpuCollector } from './collector.js';
+import { createExporter, createExporterRegistry, type Exporter } from '@proj/metrics-core/http';
+import type { Logger } from '@proj/metrics-core/metrics';
+import { createGpuCollector, type GpuCollector } from './collector.js';
 import { createNvidiaSmiSource, type NvidiaSmiSource, type NvidiaSmiSourceOptions } from './source.js';
 
 /** The GPU exporter, wired but not started. */
 export interface GpuExporter extends Exporter {
   readonly source: NvidiaSmiSource;
-  /**
-   * Starts nvidia-smi, waits up to `waitMs` for its first answer (so the first sample has data, but a hung
-   * nvidia-smi never holds the exporter back), then starts sampling.
-   */
-  start(waitMs?: number): Promise<void>;
-  /** Stops sampling and kills nvidia-smi. */
-  close(): Promise<void>;
+  readonly gpu: GpuCollector;
 }
 
 /** Options for createGpuExporter. */
@@ -23,52 +18,36 @@ export interface GpuExporterOptions {
   readonly version: string;
   readonly logger?: Logger;
   /** Overrides for the nvidia-smi source (timeouts, backoff), for tests. */
-  readonly source?: Partial<Omit<NvidiaSmiSourceOptions, 'command' | 'intervalMs' | 'registry' | 'logger' | 'onBatch'>>;
+  readonly source?: Partial<Omit<NvidiaSmiSourceOptions, 'command' | 'intervalMs' | 'logger'>>;
+  /** How long start() waits for nvidia-smi's first answer before sampling. Default 3 s. */
+  readonly startWaitMs?: number;
 }
 
-/** Wires registry, nvidia-smi source, collector, sampler, exposition and app. Nothing runs until start(). */
+/**
+ * Wires the nvidia-smi source (process and state, no Prometheus), the GPU collector that pulls from it each tick
+ * (a per-process GPU collector would go after it, given `gpu`), sampler, exposition and app. Nothing runs until start().
+ */
 export function createGpuExporter(options: GpuExporterOptions): GpuExporter {
-  let source: NvidiaSmiSource | undefined;
+  const { logger } = options;
+  const source = createNvidiaSmiSource({ command: options.nvidiaSmi, intervalMs: options.intervalMs, ...(logger === undefined ? {} : { logger }), ...options.source });
+  const registry = createExporterRegistry({ prefix: 'gpu_exporter', version: options.version });
+  const gpu = createGpuCollector({
+    registry,
+    source,
+    intervalMs: options.intervalMs,
+    now: () => performance.now(),
+    ...(options.startWaitMs === undefined ? {} : { startWaitMs: options.startWaitMs }),
+    ...(logger === undefined ? {} : { logger }),
+  });
   const exporter = createExporter({
+    registry,
     prefix: 'gpu_exporter',
     title: 'GPU exporter',
     description: 'NVIDIA power, temperature, utilisation, NVENC/NVDEC, memory and clocks from one supervised nvidia-smi.',
     version: options.version,
     intervalMs: options.intervalMs,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-    collector: (registry) => {
-      let collector: ReturnType<typeof createGpuCollector> | undefined;
-      source = createNvidiaSmiSource({
-        command: options.nvidiaSmi,
-        intervalMs: options.intervalMs,
-        registry,
-        ...(options.logger === undefined ? {} : { logger: options.logger }),
-        onBatch: (batch) => collector?.onBatch(batch),
-        ...options.source,
-      });
-      collector = createGpuCollector({
-        registry,
-        source,
-        intervalMs: options.intervalMs,
-        now: () => performance.now(),
-        ...(options.logger === undefined ? {} : { logger: options.logger }),
-      });
-      return collector;
-    },
+    ...(logger === undefined ? {} : { logger }),
+    collectors: [gpu],
   });
-  const nvidiaSmi = source!;
-  return {
-    ...exporter,
-    source: nvidiaSmi,
-    async start(waitMs = 3000) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([nvidiaSmi.start(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-      clearTimeout(timer);
-      await exporter.sampler.start();
-    },
-    async close() {
-      await exporter.sampler.stop();
-      await nvidiaSmi.stop();
-    },
-  };
+  return { ...exporter, source, gpu };
 }

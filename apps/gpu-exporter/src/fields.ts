@@ -12,7 +12,7 @@ export interface GpuMetricSpec {
 
 const MIB = 1048576;
 
-/** Every per-GPU metric the exporter can serve, in exposition order (DESIGN.md, "Metric contract"). */
+/** Every per-GPU metric the exporter can serve, in exposition order (docs/ARCHITECTURE.md, "Metric contract"). */
 export const GPU_METRICS: readonly GpuMetricSpec[] = [
   { field: 'power.draw', metric: 'gpu_power_draw_watts', help: 'Board power draw (nvidia-smi power.draw; a 1 s average on Ampere and newer).' },
   { field: 'power.draw.instant', metric: 'gpu_power_draw_instant_watts', help: 'Instantaneous board power draw (nvidia-smi power.draw.instant).' },

@@ -1,6 +1,6 @@
-import { exporterFlags, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core';
+import { exporterFlags, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
 
-/** The GPU exporter's command line (DESIGN.md, "Command line"). */
+/** The GPU exporter's command line (docs/ARCHITECTURE.md, "Command line"). */
 export const gpuExporterFlags = {
   ...exporterFlags({ envPrefix: 'GPU_EXPORTER', port: 9511, intervalDescription: 'sampling interval, also the nvidia-smi -lms interval' }),
   'nvidia-smi': {

@@ -1,4 +1,4 @@
-import { runExporterMain } from '@proj/metrics-core';
+import { runExporterMain } from '@proj/metrics-core/cli';
 import { createGpuExporter } from './exporter.js';
 import { gpuExporterFlags } from './flags.js';
 
@@ -14,9 +14,5 @@ runExporterMain({
       'Serves NVIDIA GPU power, temperature, utilisation, NVENC/NVDEC utilisation, memory and clocks on /metrics, from\none long-lived nvidia-smi. Without nvidia-smi or GPUs it keeps serving gpu_devices 0.',
   },
   flags: gpuExporterFlags,
-  create: (flags, logger) => {
-    const exporter = createGpuExporter({ nvidiaSmi: flags['nvidia-smi'], intervalMs: flags.interval, version: VERSION, logger });
-    // start() gives nvidia-smi a head start, so that the first sample has data when it can.
-    return { app: exporter.app, sampler: exporter.sampler, start: () => exporter.start(), close: () => exporter.close() };
-  },
+  create: (flags, logger) => createGpuExporter({ nvidiaSmi: flags['nvidia-smi'], intervalMs: flags.interval, version: VERSION, logger }),
 });

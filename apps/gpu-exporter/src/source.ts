@@ -1,20 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { silentLogger, type Logger } from '@proj/metrics-core';
-import {
-  createQueryStreamParser,
-  NvsmiError,
-  parseHelpQueryGpu,
-  parseQueryCsv,
-  type HelpQueryGpu,
-  type NvsmiErrorReason,
-  type QueryRow,
-  type QueryStreamEvent,
-  type QueryStreamParser,
-} from '@proj/nvsmi-parser';
-import { Counter, type Registry } from 'prom-client';
-import { killGroup, runCommand, type CommandResult } from './command.js';
-import { selectFields, type FieldSelection } from './fields.js';
-import { createSupervisor, type ChildExit, type Supervisor } from './supervisor.js';
+import { silentLogger, type Logger } from '@proj/metrics-core/metrics';
+import { createQueryStreamParser, type HelpQueryGpu, type NvsmiError, type NvsmiErrorReason, type QueryRow, type QueryStreamEvent, type QueryStreamParser } from '@proj/nvsmi-parser';
+import { createSupervisor, killGroup, type ChildExit, type Supervisor } from '@proj/subprocess';
+import type { FieldSelection } from './fields.js';
+import { probeNvidiaSmi, type ProbeError, type ProbeOutcome } from './probe.js';
 
 /** One complete answer from nvidia-smi: a row per GPU, and when it arrived (monotonic ms). */
 export interface GpuBatch {
@@ -25,19 +14,32 @@ export interface GpuBatch {
 
 /**
  * Where the source stands: `starting` (first probe), `missing` (nvidia-smi cannot be run), `failing` (it runs but
- * cannot answer: no driver, garbage, timeout), `no_gpus`, `running` (a loop child is supervised).
+ * cannot answer: no driver, garbage, timeout), `no_gpus`, `running` (a loop child is supervised), `stopped`.
  */
 export type SourceState = 'starting' | 'missing' | 'failing' | 'no_gpus' | 'running' | 'stopped';
 
-/** The source's state, for health and metrics. */
+/** What the source has counted since it was created; the collector turns these into counters. */
+export interface SourceCounts {
+  /** Loop children started again after the first. */
+  readonly restarts: number;
+  /** Loop children killed because no complete batch came in time. */
+  readonly stalls: number;
+  /** Loop children that ended, by exit code (`signal_SIGKILL`, or the spawn errno). */
+  readonly exits: ReadonlyMap<string, number>;
+  /** Output that was not data, by reason (column_count, incomplete_batch, gpu_lost, spawn, timeout, ...). */
+  readonly readErrors: ReadonlyMap<string, number>;
+}
+
+/** The source's state. */
 export interface SourceStatus {
   readonly state: SourceState;
   /** Why, in words, when not running. */
   readonly detail: string | undefined;
-  /** GPUs in the last complete answer; 0 without nvidia-smi or GPUs. */
+  /** GPUs in the loop's answers; 0 when not running. */
   readonly gpuCount: number;
   readonly selection: FieldSelection | undefined;
   readonly lastExit: ChildExit | undefined;
+  readonly counts: SourceCounts;
 }
 
 /** Options for createNvidiaSmiSource. */
@@ -46,10 +48,7 @@ export interface NvidiaSmiSourceOptions {
   readonly command: string;
   /** The `-lms` interval. */
   readonly intervalMs: number;
-  readonly registry: Registry;
   readonly logger?: Logger;
-  /** Called with each complete batch as it arrives. */
-  readonly onBatch?: (batch: GpuBatch) => void;
   /** Limit for a one-shot probe (`--help-query-gpu`, the first query). */
   readonly probeTimeoutMs?: number;
   /** How often to try again when nvidia-smi is missing, failing, or sees no GPU (a driver installed later). */
@@ -60,15 +59,19 @@ export interface NvidiaSmiSourceOptions {
   readonly startupGraceMs?: number;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
+  /** Batches kept for takeBatches() between two calls; older ones are dropped. */
+  readonly maxQueuedBatches?: number;
   readonly now?: () => number;
 }
 
-/** One supervised `nvidia-smi --query-gpu=... -lms N`, with the probes around it. */
+/** One supervised `nvidia-smi --query-gpu=... -lms N`, with the probes around it. Knows nothing of Prometheus. */
 export interface NvidiaSmiSource {
-  /** Probes once (so the first sample has data), then starts the loop. */
+  /** Probes once (so the first sample can have data), then starts the loop. */
   start(): Promise<void>;
   /** Kills the child's process group, cancels probes; resolves when everything has exited. */
   stop(): Promise<void>;
+  /** The complete batches that arrived since the last call, oldest first. */
+  takeBatches(): GpuBatch[];
   /** The latest complete batch, or undefined. */
   latest(): GpuBatch | undefined;
   status(): SourceStatus;
@@ -86,48 +89,26 @@ const COME_BACK_LATER: ReadonlySet<NvsmiErrorReason> = new Set([
 const INCOMPLETE_BATCHES_BEFORE_REPROBE = 3;
 
 /**
- * Creates the nvidia-smi source. It probes `--help-query-gpu` once to learn which fields the driver knows (one
- * unknown field fails a whole query), asks once for every GPU's row, then keeps one long-lived
- * `--query-gpu=<fields> --format=csv,noheader,nounits -lms <interval>` child under a supervisor. Missing,
- * failing or GPU-less nvidia-smi is probed again every `reprobeEveryMs`; a changed GPU set or driver is probed again
- * at once. Counts restarts, exits by code, stalls and read errors by reason under `gpu_exporter_`.
+ * Creates the nvidia-smi source: probes (probeNvidiaSmi) for the fields this driver knows and a first answer, then
+ * keeps one long-lived `--query-gpu=<fields> --format=csv,noheader,nounits -lms <interval>` child under a supervisor
+ * (@proj/subprocess). Missing, failing or GPU-less nvidia-smi is probed again every `reprobeEveryMs`; a changed GPU
+ * set or driver is probed again at once. What it counts is in its status.
  */
 export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSmiSource {
-  const { command, intervalMs, registry } = options;
+  const { command, intervalMs } = options;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => performance.now());
   const probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
   const reprobeEveryMs = options.reprobeEveryMs ?? 30_000;
   const stallAfterMs = options.stallAfterMs ?? Math.max(3 * intervalMs, 5000);
   const startupGraceMs = options.startupGraceMs ?? Math.max(stallAfterMs, 15_000);
-  const registers = [registry];
-
-  const restarts = new Counter({ name: 'gpu_exporter_nvidia_smi_restarts_total', help: 'Times the nvidia-smi loop child was started again.', registers });
-  const exits = new Counter({
-    name: 'gpu_exporter_nvidia_smi_exits_total',
-    help: 'nvidia-smi loop children that ended, by exit code (or signal, or spawn error).',
-    labelNames: ['code'],
-    registers,
-  });
-  const stalls = new Counter({
-    name: 'gpu_exporter_nvidia_smi_stalls_total',
-    help: 'nvidia-smi loop children killed (whole process group) because no complete batch came in time.',
-    registers,
-  });
-  const readErrors = new Counter({
-    name: 'gpu_exporter_read_errors_total',
-    help: 'nvidia-smi output that was not data, by reason (column_count, incomplete_batch, gpu_lost, invalid_field, spawn, timeout, ...).',
-    labelNames: ['reason'],
-    registers,
-  });
-  restarts.inc(0);
-  stalls.inc(0);
-  for (const reason of ['column_count', 'incomplete_batch', 'gpu_lost', 'spawn', 'timeout']) readErrors.inc({ reason }, 0);
+  const maxQueuedBatches = options.maxQueuedBatches ?? 64;
 
   let state: SourceState = 'starting';
   let detail: string | undefined;
   let selection: FieldSelection | undefined;
   let latest: GpuBatch | undefined;
+  let queue: GpuBatch[] = [];
   let seq = 0;
   let gpuCount = 0;
   let lastExit: ChildExit | undefined;
@@ -138,11 +119,12 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
   // Aborted by stop(): a probe in flight is killed rather than waited for.
   let probes = new AbortController();
   const loggedReasons = new Set<string>();
+  const counts = { restarts: 0, stalls: 0, exits: new Map<string, number>(), readErrors: new Map<string, number>() };
 
   const publish = (rows: readonly QueryRow[]): void => {
     latest = { rows, atMs: now(), seq: ++seq };
-    gpuCount = rows.length;
-    options.onBatch?.(latest);
+    queue.push(latest);
+    if (queue.length > maxQueuedBatches) queue.shift();
   };
 
   const setState = (next: SourceState, why?: string): void => {
@@ -155,8 +137,8 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
     if (next !== 'running') gpuCount = 0;
   };
 
-  const countError = (error: NvsmiError | { reason: string; message: string }): void => {
-    readErrors.inc({ reason: error.reason });
+  const countError = (error: ProbeError): void => {
+    counts.readErrors.set(error.reason, (counts.readErrors.get(error.reason) ?? 0) + 1);
     // Log the first of each kind; the counter says how many followed.
     if (!loggedReasons.has(error.reason)) {
       loggedReasons.add(error.reason);
@@ -170,57 +152,26 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
     probeTimer = setTimeout(() => void probe(), delayMs);
   };
 
-  const failedRun = (result: Exclude<CommandResult, { kind: 'exited' }>, what: string): void => {
-    if (result.kind === 'spawn_failed') {
-      countError({ reason: 'spawn', message: result.message });
-      setState('missing', `cannot run ${command} (${result.code}${result.code === 'ENOENT' ? ': not installed or not on PATH' : ''})`);
-    } else {
-      countError({ reason: 'timeout', message: `${what} timed out after ${probeTimeoutMs} ms` });
-      setState('failing', `${command} ${what} did not answer within ${probeTimeoutMs} ms`);
-    }
-    scheduleProbe(reprobeEveryMs);
-  };
-
-  const failedAnswer = (error: unknown, what: string): void => {
-    const why = error instanceof NvsmiError ? error.message : error instanceof Error ? error.message : String(error);
-    if (error instanceof NvsmiError) countError(error);
-    setState(error instanceof NvsmiError && error.reason === 'no_devices' ? 'no_gpus' : 'failing', `${what}: ${why}`);
+  const unavailable = (outcome: Extract<ProbeOutcome, { kind: 'unavailable' }>): void => {
+    for (const error of outcome.errors) countError(error);
+    setState(outcome.state, outcome.detail);
     scheduleProbe(reprobeEveryMs);
   };
 
   const probeOnce = async (): Promise<void> => {
-    const helpRun = await runCommand(command, ['--help-query-gpu'], probeTimeoutMs, probes.signal);
-    if (stopped) return;
-    if (helpRun.kind !== 'exited') return failedRun(helpRun, '--help-query-gpu');
-    let help: HelpQueryGpu;
-    try {
-      help = parseHelpQueryGpu(helpRun.stdout + (helpRun.stdout.trim() === '' ? helpRun.stderr : ''));
-    } catch (error) {
-      return failedAnswer(error, '--help-query-gpu');
+    const outcome = await probeNvidiaSmi(command, { timeoutMs: probeTimeoutMs, signal: probes.signal });
+    if (stopped || outcome.kind === 'aborted') return;
+    if (outcome.kind === 'unavailable') return unavailable(outcome);
+    for (const error of outcome.errors) countError(error);
+    if (selection === undefined || selection.fields.join() !== outcome.selection.fields.join()) {
+      logger.info('nvidia-smi fields', {
+        queried: outcome.selection.fields.join(','),
+        unsupported: outcome.selection.unsupported.map((m) => m.field).join(',') || 'none',
+      });
     }
-    const chosen = selectFields(help);
-    if (chosen.missingLabels.length > 0) {
-      return failedAnswer(new Error(`this driver cannot report ${chosen.missingLabels.join(', ')}, needed to label GPUs`), '--help-query-gpu');
-    }
-    if (selection === undefined || selection.fields.join() !== chosen.fields.join()) {
-      logger.info('nvidia-smi fields', { queried: chosen.fields.join(','), unsupported: chosen.unsupported.map((m) => m.field).join(',') || 'none' });
-    }
-    selection = chosen;
-    const queryArgs = [`--query-gpu=${chosen.fields.join(',')}`, '--format=csv,noheader,nounits'];
-    const queryRun = await runCommand(command, queryArgs, probeTimeoutMs, probes.signal);
-    if (stopped) return;
-    if (queryRun.kind !== 'exited') return failedRun(queryRun, '--query-gpu');
-    let rows: readonly QueryRow[];
-    try {
-      const table = parseQueryCsv(queryRun.stdout + queryRun.stderr, { header: false, fields: chosen.fields, help });
-      for (const error of table.errors) countError(error);
-      rows = table.rows;
-    } catch (error) {
-      return failedAnswer(error, '--query-gpu');
-    }
-    if (rows.length === 0) return failedAnswer(new Error(`no GPU rows (exit code ${queryRun.code})`), '--query-gpu');
-    publish(rows);
-    startLoop(help, chosen, [...queryArgs, '-lms', String(intervalMs)], rows.length);
+    selection = outcome.selection;
+    publish(outcome.rows);
+    startLoop(outcome.help, outcome.selection, [...outcome.queryArgs, '-lms', String(intervalMs)], outcome.rows.length);
   };
 
   const probe = (): Promise<void> => (probing ??= probeOnce().finally(() => (probing = undefined)));
@@ -254,29 +205,32 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
       ...(options.backoffInitialMs === undefined ? {} : { backoffInitialMs: options.backoffInitialMs }),
       ...(options.backoffMaxMs === undefined ? {} : { backoffMaxMs: options.backoffMaxMs }),
       onStart() {
-        if (starts++ > 0) restarts.inc();
+        if (starts++ > 0) counts.restarts++;
         parser = createQueryStreamParser({ header: false, fields: chosen.fields, gpuCount: gpus, help });
       },
       onStdout: (chunk) => handle(parser.push(chunk)),
       onExit(exit) {
         handle(parser.end());
         lastExit = exit;
-        exits.inc({ code: exit.spawnError ?? (exit.code === null ? `signal_${exit.signal ?? 'unknown'}` : String(exit.code)) });
-        if (exit.reason === 'stalled') stalls.inc();
-        logger.warn('nvidia-smi exited', {
-          reason: exit.reason,
-          code: exit.code,
-          signal: exit.signal,
-          stderr: exit.stderrTail.slice(-300) || undefined,
-        });
+        const code = exit.spawnError ?? (exit.code === null ? `signal_${exit.signal ?? 'unknown'}` : String(exit.code));
+        counts.exits.set(code, (counts.exits.get(code) ?? 0) + 1);
+        if (exit.reason === 'stalled') counts.stalls++;
+        logger.warn('nvidia-smi exited', { reason: exit.reason, code: exit.code, signal: exit.signal, stderr: exit.stderrTail.slice(-300) || undefined });
         if (exit.reason === 'spawn_failed') {
           supervisor = undefined;
-          failedRun({ kind: 'spawn_failed', code: exit.spawnError ?? 'UNKNOWN', message: `cannot run ${command}` }, 'loop');
+          unavailable({
+            kind: 'unavailable',
+            state: 'missing',
+            detail: `cannot run ${command} (${exit.spawnError ?? 'UNKNOWN'})`,
+            errors: [{ reason: 'spawn', message: `cannot run ${command}` }],
+          });
           return 'stop';
         }
         if (comeBackLater) {
           supervisor = undefined;
-          failedAnswer(comeBackLater, 'loop');
+          const error = comeBackLater;
+          // Already counted as it arrived.
+          unavailable({ kind: 'unavailable', state: error.reason === 'no_devices' ? 'no_gpus' : 'failing', detail: `loop: ${error.message}`, errors: [] });
           return 'stop';
         }
         if (reprobeNow) {
@@ -289,8 +243,8 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
       },
     });
     supervisor = current;
-    setState('running');
     gpuCount = gpus;
+    setState('running');
     current.start();
   };
 
@@ -309,8 +263,12 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
       supervisor = undefined;
       setState('stopped');
     },
+    takeBatches() {
+      const taken = queue;
+      queue = [];
+      return taken;
+    },
     latest: () => latest,
-    status: () => ({ state, detail, gpuCount: state === 'running' ? gpuCount : 0, selection, lastExit }),
+    status: () => ({ state, detail, gpuCount: state === 'running' ? gpuCount : 0, selection, lastExit, counts }),
   };
 }
-

@@ -1,9 +1,9 @@
 // The built exporter as a process, with the fake nvidia-smi acting out real machines and real failures.
-import { maskVolatile, parseSamples, runToExit, sampleValue, spawnServer, until, type SpawnedServer } from '@proj/fixtures';
+import { maskVolatile, parseSamples, runToExit, sampleValue, until, type SpawnedServer } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
 import { ENTRY, useHarness } from './harness.js';
 
-const { start, defer } = useHarness();
+const { start, startPlain } = useHarness();
 
 const scrape = async (server: SpawnedServer) => (await fetch(`${server.url}/metrics`)).text();
 
@@ -27,8 +27,7 @@ describe.each([
 
 describe('gpu_exporter process', () => {
   it('keeps serving without nvidia-smi: gpu_devices 0, info present, /health 200 degraded', async () => {
-    const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', '/nonexistent/nvidia-smi']);
-    defer(() => server.stop('SIGKILL'));
+    const server = await startPlain('--nvidia-smi', '/nonexistent/nvidia-smi');
     const body = await scrape(server);
     expect(sampleValue(body, 'gpu_devices')).toBe(0);
     expect(sampleValue(body, 'gpu_exporter_info', { language: 'typescript' })).toBe(1);
@@ -89,7 +88,31 @@ describe('gpu_exporter process', () => {
     await until(() => server.fake.pids().length === 0, 2000);
   });
 
+  it('exits 0 by its graceful stop when SIGTERM comes the moment it says it is listening, every time, and leaves no nvidia-smi', async () => {
+    const codes: (number | null)[] = [];
+    for (let i = 0; i < 20; i++) {
+      const server = await start({});
+      codes.push((await server.stop('SIGTERM')).code);
+      await until(() => server.fake.pids().length === 0, 3000);
+    }
+    expect(codes).toEqual(Array.from({ length: 20 }, () => 0));
+  }, 180_000);
+
+  it('says it is listening even with --log-level error', async () => {
+    const server = await start({}, '--log-level', 'error');
+    expect(server.stderr()).toMatch(/level=info msg=listening address=http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(server.stderr()).not.toContain('msg="starting');
+  });
+
+  it('leaves no nvidia-smi behind when it is killed with SIGKILL, even one that hangs', async () => {
+    const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'hang', FAKE_NVIDIA_SMI_AFTER_TICKS: '1' });
+    await until(() => server.fake.pids().length === 1);
+    await server.stop('SIGKILL');
+    await until(() => server.fake.pids().length === 0, 5000);
+  });
+
   it.each([
+    [['--port', '1', '--port', '2'], 'gpu_exporter: --port: given more than once'],
     [['--port', '-1'], 'gpu_exporter: --port: "-1" is not a port number (0-65535)'],
     [['--interval', '10ms'], 'gpu_exporter: --interval: 10ms is out of range (100ms to 30s)'],
     [['--nvidia-smi', ''], 'gpu_exporter: --nvidia-smi: must not be empty'],

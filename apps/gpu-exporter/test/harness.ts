@@ -1,12 +1,12 @@
 // What the tests that run the built exporter share: its entry, the fake nvidia-smi behind a path of its own (so
 // that the processes of one test can be counted and ended), and a process that goes away after each test.
-import { spawnServer, type SpawnedServer } from '@proj/fixtures';
+import type { SpawnedServer } from '@proj/fixtures';
+import { useExporterHarness } from '@proj/fixtures/harness';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll } from 'vitest';
 
 export const ENTRY = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -49,26 +49,22 @@ export function privateFake(): PrivateFake {
   };
 }
 
-/** Registers the hooks of a test file; `defer` undoes things after each test, last first. */
+/** Registers the hooks of a test file (@proj/fixtures' harness over the built exporter and fake). */
 export function useHarness() {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!();
+  const harness = useExporterHarness({
+    entry: ENTRY,
+    requires: [join(FAKE_DIR, 'dist', 'nvidia-smi.js')],
+    buildHint: 'pnpm nx run-many -t build -p gpu-exporter @proj/fake-nvidia-smi',
   });
-  beforeAll(() => {
-    for (const file of [ENTRY, join(FAKE_DIR, 'dist', 'nvidia-smi.js')]) {
-      if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm nx run-many -t build)`);
-    }
-  });
-  const defer = (cleanup: () => unknown): void => void cleanups.push(cleanup);
   return {
-    defer,
+    defer: harness.defer,
+    /** The exporter on a free port with `args` as they are (no private fake). */
+    startPlain: (...args: string[]): Promise<SpawnedServer> => harness.start(args),
     /** The exporter on a free port with a private fake nvidia-smi configured by `env` (FAKE_NVIDIA_SMI_*). */
     async start(env: Record<string, string>, ...args: string[]): Promise<SpawnedServer & { fake: PrivateFake }> {
       const fake = privateFake();
-      defer(() => fake.remove());
-      const server = await spawnServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--nvidia-smi', fake.path, ...args], { env });
-      defer(() => server.stop('SIGKILL'));
+      harness.defer(() => fake.remove());
+      const server = await harness.start(['--nvidia-smi', fake.path, ...args], { env });
       return Object.assign(server, { fake });
     },
   };

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
-import { materializePowercapTree, type MaterializedTree } from '@proj/fixtures';
+import { materializeHwmonTree, materializePowercapTree, type MaterializedHwmonTree, type MaterializedTree } from '@proj/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractExample, toCommonJs } from '../src/readme-example.js';
 import { repoRoot } from '../src/targets.js';
@@ -38,14 +38,43 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
     env: () => ({ NVIDIA_SMI: join(repoRoot, 'tools', 'fake-nvidia-smi', 'nvidia-smi') }),
     expectOutput: [/^GPU 0 .+: [\d.]+ W, /m, /^(?:GPU \d+ .*\n)+$/],
   },
+  {
+    dir: 'packages/web-config',
+    name: '@proj/web-config',
+    // Basic auth with exporter-toolkit's alice vector, a configured header, and a broken file refused on reload.
+    env: () => ({}),
+    expectOutput: [/^no credentials: 401 Basic$/m, /^alice: 200 up 1 \(nosniff\)$/m, /^reload: \S*web\.yml: line 1: /m],
+  },
+  {
+    dir: 'packages/hwmon-reader',
+    name: '@proj/hwmon-reader',
+    // The zenergy laptop tree: its socket counter found as package_0, then three samples with power from energy.
+    env: () => ({ SYSFS_ROOT: hwmonTree.root }),
+    expectOutput: [/^found zenergy energy7 "Esocket0" \(CPU package_0\)$/m, /^zenergy energy7 "Esocket0": 13260\.00 J, 0\.00 W$/m, /(?:^amdgpu power1 "PPT": 13\.00 W$[^]*){3}/m],
+  },
+  {
+    dir: 'packages/ipmi-parser',
+    name: '@proj/ipmi-parser',
+    // As its README says: the repository's fake ipmitool stands in for a BMC (197 W, activated). Three readings.
+    env: () => ({ IPMITOOL: join(repoRoot, 'tools', 'fake-ipmitool', 'ipmitool') }),
+    expectOutput: [/^(?:197 W now, 190 W average \(activated\)\n){3}$/],
+  },
+  {
+    dir: 'packages/power-estimate',
+    name: '@proj/power-estimate',
+    env: () => ({ TDP_WATTS: '65' }),
+    expectOutput: [/^ccf_linear: Cloud Carbon Footprint linear model: \d+ vCPUs/m, /^ {2}100 % busy: 66\.30 W$/m],
+  },
 ];
 
 const scratch = mkdtempSync(join(tmpdir(), 'pack-install-'));
 const tarballs = new Map<string, string>();
 let tree: MaterializedTree;
+let hwmonTree: MaterializedHwmonTree;
 
 beforeAll(async () => {
   tree = materializePowercapTree('intel-laptop-psys-symlinks');
+  hwmonTree = materializeHwmonTree('zenergy-ryzen-laptop');
   const packDir = join(scratch, 'tarballs');
   const peers: string[] = [];
   for (const library of LIBRARIES) {
@@ -65,6 +94,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   tree?.remove();
+  hwmonTree?.remove();
   rmSync(scratch, { recursive: true, force: true });
 });
 

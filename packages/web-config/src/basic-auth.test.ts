@@ -18,7 +18,8 @@ describe('createBasicAuthVerifier', () => {
     const verifier = createBasicAuthVerifier(usersConfig({ alice: ALICE_HASH }));
     expect(await verifier.verify(basic('alice', 'alice123'))).toBe(true);
     expect(await verifier.verify(basic('alice', 'alice124'))).toBe(false);
-  });
+    // Two bcrypt checks at cost 12: seconds on a loaded machine.
+  }, 30_000);
 
   it('runs a bcrypt check of the same cost for an unknown user (no timing difference to find users by), and refuses', async () => {
     const compare = watchedCompare();

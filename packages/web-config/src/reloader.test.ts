@@ -78,8 +78,8 @@ describe('createWebConfigReloader', () => {
     replace('server.key', second.keyFile);
     replace('server.crt', second.certFile);
     const port = running.port;
-    await until(async () => (await servedFingerprint(port)) === fingerprintOf(second.cert), 10_000, 25);
-  });
+    await until(async () => (await servedFingerprint(port)) === fingerprintOf(second.cert), 20_000, 25);
+  }, 30_000);
 
   it('a broken file keeps the old configuration serving and reports the error', async () => {
     setUp();

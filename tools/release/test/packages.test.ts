@@ -43,7 +43,7 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
     name: '@proj/web-config',
     // Basic auth with exporter-toolkit's alice vector, a configured header, and a broken file refused on reload.
     env: () => ({}),
-    expectOutput: [/^no credentials: 401 Basic$/m, /^alice: 200 up 1 \(nosniff\)$/m, /^reload: \S*web\.yml: line 1: /m],
+    expectOutput: [/^no credentials: 401 Basic$/m, /^alice: 200 up 1 \(nosniff\)$/m, /^reload: \S*web\.yml: line 2: basic_auth_users\.alice: not a bcrypt hash/m],
   },
   {
     dir: 'packages/hwmon-reader',

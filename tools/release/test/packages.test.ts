@@ -39,6 +39,13 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
     expectOutput: [/^GPU 0 .+: [\d.]+ W, /m, /^(?:GPU \d+ .*\n)+$/],
   },
   {
+    dir: 'packages/subprocess',
+    name: '@proj/subprocess',
+    // One run with a limit, then a supervised ticker stopped after a second.
+    env: () => ({}),
+    expectOutput: [/^exited hello\nstopped\n$/],
+  },
+  {
     dir: 'packages/web-config',
     name: '@proj/web-config',
     // Basic auth with exporter-toolkit's alice vector, a configured header, and a broken file refused on reload.

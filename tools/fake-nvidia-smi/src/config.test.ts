@@ -14,6 +14,12 @@ describe('parseConfig', () => {
       startDelayMs: 0,
       latencyMs: [0, 0],
       messageStream: 'stdout',
+      pmonCapture: 'datarhei-ffmpeg',
+      pmonLayout: 'capture',
+      pmonFail: 'none',
+      pmonAfterTicks: 0,
+      pmonDelayMs: undefined,
+      pmonHeaderEvery: 44,
     });
   });
 
@@ -29,6 +35,12 @@ describe('parseConfig', () => {
         FAKE_NVIDIA_SMI_START_DELAY_MS: '1500',
         FAKE_NVIDIA_SMI_LATENCY_MS: '10-30',
         FAKE_NVIDIA_SMI_MESSAGE_STREAM: 'stderr',
+        FAKE_NVIDIA_SMI_PMON: 'ray-3gpu',
+        FAKE_NVIDIA_SMI_PMON_LAYOUT: 'new',
+        FAKE_NVIDIA_SMI_PMON_FAIL: 'not-supported',
+        FAKE_NVIDIA_SMI_PMON_AFTER_TICKS: '2',
+        FAKE_NVIDIA_SMI_PMON_DELAY_MS: '50',
+        FAKE_NVIDIA_SMI_PMON_HEADER_EVERY: '0',
       }),
     ).toEqual({
       capture: '2gpu',
@@ -40,6 +52,12 @@ describe('parseConfig', () => {
       startDelayMs: 1500,
       latencyMs: [10, 30],
       messageStream: 'stderr',
+      pmonCapture: 'ray-3gpu',
+      pmonLayout: 'new',
+      pmonFail: 'not-supported',
+      pmonAfterTicks: 2,
+      pmonDelayMs: 50,
+      pmonHeaderEvery: 0,
     });
     expect(parseConfig({ FAKE_NVIDIA_SMI_LATENCY_MS: '20' }).latencyMs).toEqual([20, 20]);
   });
@@ -53,6 +71,11 @@ describe('parseConfig', () => {
     ['FAKE_NVIDIA_SMI_LATENCY_MS', 'fast'],
     ['FAKE_NVIDIA_SMI_EXIT_CODE', '300'],
     ['FAKE_NVIDIA_SMI_MESSAGE_STREAM', 'both'],
+    ['FAKE_NVIDIA_SMI_PMON', 'gtx-480'],
+    ['FAKE_NVIDIA_SMI_PMON_LAYOUT', 'newest'],
+    ['FAKE_NVIDIA_SMI_PMON_FAIL', 'explode'],
+    ['FAKE_NVIDIA_SMI_PMON_DELAY_MS', 'soon'],
+    ['FAKE_NVIDIA_SMI_FAIL', 'not-supported'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(FakeConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(name);

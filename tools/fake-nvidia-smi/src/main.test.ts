@@ -3,13 +3,17 @@ import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { loadNvidiaSmiCapture, queryGpuFieldsOf, until } from '@proj/fixtures';
+import { loadNvidiaSmiCapture, loadPmonCapture, queryGpuFieldsOf, until } from '@proj/fixtures';
 import {
+  createPmonStreamParser,
   createQueryStreamParser,
+  parseComputeApps,
+  parsePmon,
   parseGpuList,
   parseHelpQueryGpu,
   parseNvidiaSmiError,
   parseQueryCsv,
+  type PmonSample,
   type QueryRow,
   type QueryStreamEvent,
 } from '@proj/nvsmi-parser';
@@ -303,5 +307,102 @@ describe('failures on demand', () => {
 
   it('help and version still answer while the driver is gone', async () => {
     expect(await runToExit(['--help-query-gpu'], { FAKE_NVIDIA_SMI_FAIL: 'no-driver' })).toMatchObject({ code: 0 });
+  });
+});
+
+describe('pmon', () => {
+  const DATARHEI = loadPmonCapture('datarhei-core__pmon-s-um-ffmpeg-multisample').text;
+  const RAY = loadPmonCapture('ray-dashboard__pmon-c1-jpg-ofa-3gpu-idle-row').text;
+  const fast = { FAKE_NVIDIA_SMI_PMON_DELAY_MS: '50' };
+  /** The intervals a run printed so far, as the stream parser gives them (the last one only once the next began). */
+  const samplesOf = (run: Run): PmonSample[] => {
+    const parser = createPmonStreamParser();
+    return run.chunks.flatMap((chunk) => parser.push(chunk.data)).flatMap((event) => (event.type === 'sample' ? [event.sample] : []));
+  };
+  const pids = (sample: PmonSample) => sample.rows.map((row) => row.pid);
+
+  it('pmon -c 1 on the Ray capture prints it byte for byte (535+ layout, idle GPU row) and exits 0', async () => {
+    expect(await runToExit(['pmon', '-c', '1'], { FAKE_NVIDIA_SMI_PMON: 'ray-3gpu' })).toMatchObject({ code: 0, stdout: RAY, stderr: '' });
+  });
+
+  it('without -c it loops over the 10 datarhei intervals forever, the 5 ffmpeg pids stable', async () => {
+    const run = start(['pmon', '-s', 'um', '-d', '1'], fast);
+    await until(() => samplesOf(run).length >= 12, 10_000);
+    const samples = samplesOf(run);
+    const capture = parsePmon(DATARHEI).samples;
+    samples.forEach((sample, tick) => {
+      expect(pids(sample)).toEqual([7372, 12176, 20035, 20141, 29591]);
+      expect(sample.rows).toEqual(capture[tick % 10]!.rows);
+    });
+    expect(run.stdout().toString().split('\n').filter((line) => line.startsWith('# gpu')).length).toBeGreaterThanOrEqual(2);
+    expect(run.child.exitCode).toBeNull();
+  });
+
+  it('-s u, -i and a forced layout; an index the capture lacks is "No devices were found"', async () => {
+    const u = await runToExit(['pmon', '-c', '1'], { FAKE_NVIDIA_SMI_PMON_LAYOUT: 'new' });
+    expect(parsePmon(u.stdout).columns).toEqual(['gpu', 'pid', 'type', 'sm', 'mem', 'enc', 'dec', 'jpg', 'ofa', 'command']);
+    const one = await runToExit(['pmon', '-c', '2', '-i', '1', '-s', 'um'], { ...fast, FAKE_NVIDIA_SMI_PMON: 'ray-3gpu' });
+    expect(parsePmon(one.stdout).samples.map((sample) => sample.rows.map((row) => [row.gpuIndex, row.pid, row.smPercent]))).toEqual([[[1, 7175, 86]], [[1, 7175, 86]]]);
+    expect(await runToExit(['pmon', '-i', '5'])).toMatchObject({ code: 6, stdout: 'No devices were found\n' });
+  });
+
+  it('not supported: the GT 640 words, exit 3, read as not_supported', async () => {
+    const result = await runToExit(['pmon', '-s', 'um'], { FAKE_NVIDIA_SMI_PMON_FAIL: 'not-supported' });
+    expect(result).toMatchObject({ code: 3, stdout: loadPmonCapture('nvidia-patch-issue89__pmon-gt640-not-supported-error').text });
+    expect(() => parsePmon(result.stdout)).toThrow(expect.objectContaining({ reason: 'not_supported' }));
+  });
+
+  it('pmon hangs on its own while an -lms child of the same fake keeps ticking, and the reverse', async () => {
+    const env = { ...fast, FAKE_NVIDIA_SMI_PMON_FAIL: 'hang', FAKE_NVIDIA_SMI_PMON_AFTER_TICKS: '2' };
+    const pmon = start(['pmon', '-s', 'um'], env);
+    const loop = start(['--query-gpu=index,power.draw', '--format=csv,noheader', '-lms', '50'], env);
+    await until(() => loop.stdout().toString().split('\n').length > 6 && samplesOf(pmon).length === 1, 10_000);
+    const seen = pmon.stdout().length;
+    await until(() => loop.stdout().toString().split('\n').length > 12, 10_000);
+    expect(pmon.stdout().length).toBe(seen); // two intervals printed (the parser holds the second), then silence
+    expect(pmon.child.exitCode).toBeNull();
+
+    const reverse = { ...fast, FAKE_NVIDIA_SMI_FAIL: 'hang' };
+    const pmonOk = start(['pmon', '-s', 'um'], reverse);
+    const loopHung = start(['--query-gpu=index,power.draw', '--format=csv,noheader', '-lms', '50'], reverse);
+    await until(() => samplesOf(pmonOk).length >= 4, 10_000);
+    expect(loopHung.stdout().length).toBe(0);
+    expect(loopHung.child.exitCode).toBeNull();
+  });
+
+  it('crash and garbage: half an interval and exit 255; garbage lines reported, every interval still whole', async () => {
+    const crash = start(['pmon', '-s', 'um'], { ...fast, FAKE_NVIDIA_SMI_PMON_FAIL: 'crash', FAKE_NVIDIA_SMI_PMON_AFTER_TICKS: '2' });
+    expect((await crash.exited).code).toBe(255);
+    const parser = createPmonStreamParser();
+    const events = [...parser.push(crash.stdout()), ...parser.end()];
+    const samples = events.flatMap((event) => (event.type === 'sample' ? [event.sample] : []));
+    expect(samples.slice(0, 2).map(pids)).toEqual([
+      [7372, 12176, 20035, 20141, 29591],
+      [7372, 12176, 20035, 20141, 29591],
+    ]);
+
+    const garbage = start(['pmon', '-s', 'um'], { ...fast, FAKE_NVIDIA_SMI_PMON_FAIL: 'garbage', FAKE_NVIDIA_SMI_PMON_AFTER_TICKS: '1' });
+    await until(() => samplesOf(garbage).length >= 4, 10_000);
+    expect(samplesOf(garbage).slice(0, 4).map(pids)).toEqual(Array(4).fill([7372, 12176, 20035, 20141, 29591]));
+    const gp = createPmonStreamParser();
+    const errors = gp.push(garbage.stdout()).flatMap((event) => (event.type === 'error' ? [event.error.reason] : []));
+    expect(errors.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(errors)).toEqual(new Set(['column_count'])); // the garbage lines are too short for a pmon row
+  });
+
+  it('--query-compute-apps lists the processes pmon shows, with the GPU from the machine; FAKE_NVIDIA_SMI_FAIL applies', async () => {
+    const fields = ['pid', 'name', 'used_memory', 'gpu_uuid'];
+    const result = await runToExit([`--query-compute-apps=${fields.join(',')}`, '--format=csv,nounits']);
+    expect(result.code).toBe(0);
+    const table = parseComputeApps(result.stdout, { header: true, fields });
+    expect(table.apps.map((app) => [app.pid, app.processName, app.usedMemoryMiB, app.gpuUuid])).toEqual([
+      [7372, 'ffmpeg', 136, 'GPU-00000000-0000-0000-0000-000000000000'],
+      [12176, 'ffmpeg', 782, 'GPU-00000000-0000-0000-0000-000000000000'],
+      [20035, 'ffmpeg', 1145, 'GPU-00000000-0000-0000-0000-000000000000'],
+      [20141, 'ffmpeg', 429, 'GPU-00000000-0000-0000-0000-000000000000'],
+      [29591, 'ffmpeg', 435, 'GPU-00000000-0000-0000-0000-000000000000'],
+    ]);
+    expect(await runToExit(['--query-compute-apps=pid,bogus', '--format=csv'])).toMatchObject({ code: 2, stdout: 'Field "bogus" is not a valid field to query.\n\n' });
+    expect(await runToExit(['--query-compute-apps=pid', '--format=csv'], { FAKE_NVIDIA_SMI_FAIL: 'no-driver' })).toMatchObject({ code: 9 });
   });
 });

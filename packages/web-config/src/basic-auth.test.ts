@@ -136,7 +136,7 @@ describe('basicAuthMiddleware', () => {
 
   it('answers 401 with WWW-Authenticate: Basic without credentials or with wrong ones, and serves with the right ones', async () => {
     const protectedApp = app(usersConfig({ alice: hashSync('alice123', 4) }));
-    for (const headers of [{}, { Authorization: basic('alice', 'nope') }, { Authorization: basic('eve', 'alice123') }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: basic('alice', 'nope') }, { Authorization: basic('eve', 'alice123') }]) {
       const response = await protectedApp.request('/metrics', { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Basic');

@@ -114,7 +114,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
  * without their `_total` suffix (the samples keep it), blank lines go, and `# EOF` ends the body. Pure.
  *
  * prom-client can render OpenMetrics itself, but doing so renames its counters in place, which would then
- * corrupt the next Prometheus-format rendering of the same registry.
+ * corrupt the next Prometheus-format rendering of the same registry (docs/ARCHITECTURE.md, "Metric contract").
  */
 export function toOpenMetrics(text: string): string {
   const lines = text.split('\n').filter((line) => line !== '');

@@ -16,6 +16,11 @@ export interface ProcIo {
   readdir(path: string): string[];
   /** Names of the subdirectories of a directory. */
   subdirectories(path: string): string[];
+  /** Opens a file to be read again and again with readAt (optional: without it every read opens the file). */
+  openFile?(path: string): number;
+  /** Reads from offset 0 of an open file into `buffer`; procfs generates fresh content on each such read. */
+  readAt?(fd: number, buffer: Buffer): number;
+  closeFile?(fd: number): void;
 }
 
 /** ProcIo backed by node:fs. `readInto` reuses the caller's buffer: no allocation per file. */
@@ -24,21 +29,28 @@ export const nodeProcIo: ProcIo = {
   readInto: (path, buffer) => {
     const fd = openSync(path, 'r');
     try {
-      let length = 0;
-      // procfs answers in one read for files this small; loop anyway, as a read may return less.
-      for (;;) {
-        const n = readSync(fd, buffer, length, buffer.length - length, null);
-        if (n === 0) return length;
-        length += n;
-        if (length === buffer.length) return length;
-      }
+      return readFrom(fd, buffer);
     } finally {
       closeSync(fd);
     }
   },
+  openFile: (path) => openSync(path, 'r'),
+  readAt: (fd, buffer) => readFrom(fd, buffer),
+  closeFile: (fd) => closeSync(fd),
   readdir: (path) => readdirSync(path),
   subdirectories: (path) =>
     readdirSync(path, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name),
 };
+
+function readFrom(fd: number, buffer: Buffer): number {
+  let length = 0;
+  // procfs answers in one read for files this small; loop anyway, as a read may return less.
+  for (;;) {
+    const n = readSync(fd, buffer, length, buffer.length - length, length);
+    if (n === 0) return length;
+    length += n;
+    if (length === buffer.length) return length;
+  }
+}

@@ -112,3 +112,55 @@ describe('createProcessScanner on this machine', () => {
     expect(after).toBeGreaterThan(before);
   });
 });
+
+describe('createProcessScanner with stat files held open (maxOpenFiles)', () => {
+  function openHost(maxOpenFiles: number) {
+    const { io } = host();
+    return { io, scanner: createProcessScanner({ procfs: openProcfs({ procfsRoot: '/p', io }), maxOpenFiles }) };
+  }
+
+  it('re-reads held files instead of opening them again, up to the limit', () => {
+    const { io, scanner } = openHost(2);
+    scanner.scan();
+    expect(scanner.openFiles).toBe(2);
+    const pathReadsAfterFirst = io.reads.filter((path) => /\/p\/\d+\/stat$/.test(path)).length;
+    const second = scanner.scan();
+    expect(second.processes).toHaveLength(3);
+    expect(io.fdReads).toHaveLength(2);
+    // One process over the limit is still read by path each scan.
+    expect(io.reads.filter((path) => /\/p\/\d+\/stat$/.test(path)).length - pathReadsAfterFirst).toBe(1);
+  });
+
+  it('sees new values through a held file, and closes the file of a process that ended', () => {
+    const { io, scanner } = openHost(10);
+    scanner.scan();
+    io.files.set('/p/100/stat', formatStatLine({ pid: 100, comm: 'ffmpeg', utime: 90, stime: 2, starttime: 1500 }));
+    expect(scanner.scan().processes.find((p) => p.pid === 100)!.cpuTicks).toBe(92);
+    io.files.delete('/p/100/stat');
+    io.files.delete('/p/100/cgroup');
+    const scan = scanner.scan();
+    expect(scan.processes.map((p) => p.pid)).not.toContain(100);
+    expect([...io.openFds.values()].sort()).toEqual(['/p/1/stat', '/p/200/stat']);
+    scanner.close();
+    expect(io.openFds.size).toBe(0);
+    expect(scanner.openFiles).toBe(0);
+  });
+
+  it('on ESRCH through a held file (the pid now names another process) reads by path and starts a new life', () => {
+    const { io, scanner } = openHost(10);
+    scanner.scan();
+    io.fail('/p/100/stat', 'ESRCH');
+    expect(scanner.scan().vanished).toEqual([100]);
+    expect(io.openFds.size).toBe(2);
+  });
+
+  it('holds real files open on this machine and closes them', () => {
+    const scanner = createProcessScanner({ procfs: openProcfs(), maxOpenFiles: 8 });
+    scanner.scan();
+    const again = scanner.scan();
+    expect(scanner.openFiles).toBe(8);
+    expect(again.processes.find((p) => p.pid === process.pid)).toBeDefined();
+    scanner.close();
+    expect(scanner.openFiles).toBe(0);
+  });
+});

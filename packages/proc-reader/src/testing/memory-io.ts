@@ -9,12 +9,19 @@ export interface MemoryIo extends ProcIo {
   fail(path: string, code: string): void;
   /** Every path read (readFile and readInto), in order. */
   readonly reads: string[];
+  /** Paths read through a descriptor held open (readAt), in order. */
+  readonly fdReads: string[];
+  /** Descriptors open now, by number. */
+  readonly openFds: Map<number, string>;
 }
 
 export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
   const map = new Map(Object.entries(files));
   const failures = new Map<string, string>();
   const reads: string[] = [];
+  const fdReads: string[] = [];
+  const openFds = new Map<number, string>();
+  let nextFd = 100;
   const check = (path: string): void => {
     const code = failures.get(path);
     if (code !== undefined) throw Object.assign(new Error(`${code}: ${path}`), { code });
@@ -45,6 +52,28 @@ export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
   return {
     files: map,
     reads,
+    fdReads,
+    openFds,
+    openFile: (path) => {
+      const normal = posix.normalize(path);
+      check(normal);
+      if (!map.has(normal)) enoent(normal);
+      openFds.set(nextFd, normal);
+      return nextFd++;
+    },
+    readAt: (fd, buffer) => {
+      const path = openFds.get(fd);
+      if (path === undefined) throw Object.assign(new Error('EBADF'), { code: 'EBADF' });
+      fdReads.push(path);
+      check(path);
+      // A real descriptor pins its process: once the file is gone the process has ended.
+      const text = map.get(path);
+      if (text === undefined) throw Object.assign(new Error(`ESRCH: ${path}`), { code: 'ESRCH' });
+      return buffer.write(text, 0, 'utf8');
+    },
+    closeFile: (fd) => {
+      if (!openFds.delete(fd)) throw Object.assign(new Error('EBADF'), { code: 'EBADF' });
+    },
     fail: (path, code) => failures.set(posix.normalize(path), code),
     readFile,
     readInto: (path, buffer) => buffer.write(readFile(path), 0, 'utf8'),

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // Process groups this process started and has not seen end. Each child runs in a group of its own (detached), so
 // one signal reaches whatever it forked; the groups still alive when this process exits are killed synchronously.
 const liveGroups = new Set<number>();
@@ -36,4 +38,13 @@ export function untrackGroup(pgid: number | undefined): void {
 /** The tracked groups that still have a process; for tests asserting that nothing is left behind. */
 export function liveProcessGroups(): number[] {
   return [...liveGroups].filter((pgid) => killGroup(pgid, 0));
+}
+
+/** True while process `pid` runs; a zombie (ended, not yet reaped by whoever adopted it) is not running. Linux. */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

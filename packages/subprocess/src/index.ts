@@ -1,4 +1,4 @@
-export { killGroup, liveProcessGroups, trackGroup, untrackGroup } from './groups.js';
+export { isRunning, killGroup, liveProcessGroups, trackGroup, untrackGroup } from './groups.js';
 export { findExecutable, parentDeathHelper, withParentDeathSignal } from './pdeathsig.js';
 export { runOnce } from './run.js';
 export type { RunOnceOptions, RunResult } from './run.js';

@@ -1,18 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import { isRunning } from './groups.js';
 import { findExecutable, parentDeathHelper, withParentDeathSignal } from './pdeathsig.js';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('withParentDeathSignal', () => {
   it('leaves a command that cannot be found alone, so that spawning it still fails with ENOENT', () => {
@@ -35,8 +29,8 @@ describe('withParentDeathSignal', () => {
     const script = `import { spawnGroup } from ${JSON.stringify(DIST)}; const c = spawnGroup(process.execPath, ['-e', 'setInterval(() => {}, 1000)']); c.once('spawn', () => console.log(c.pid)); setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const childPid = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (text: string) => resolve(Number(text.trim()))));
-    expect(alive(childPid)).toBe(true);
+    expect(isRunning(childPid)).toBe(true);
     parent.kill('SIGKILL');
-    await vi.waitFor(() => expect(alive(childPid)).toBe(false), { timeout: 5000 });
+    await vi.waitFor(() => expect(isRunning(childPid)).toBe(false), { timeout: 5000 });
   });
 });

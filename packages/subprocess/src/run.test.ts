@@ -1,16 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { liveProcessGroups } from './groups.js';
+import { isRunning, liveProcessGroups } from './groups.js';
 import { runOnce } from './run.js';
-
-/** Running, not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('runOnce', () => {
   it('returns what the command wrote and how it exited', async () => {
@@ -30,7 +20,7 @@ describe('runOnce', () => {
     expect(result.kind).toBe('timed_out');
     const grandchild = Number((result as { stdout: string }).stdout.trim());
     expect(grandchild).toBeGreaterThan(0);
-    await vi.waitFor(() => expect(alive(grandchild)).toBe(false), { timeout: 5000 });
+    await vi.waitFor(() => expect(isRunning(grandchild)).toBe(false), { timeout: 5000 });
     await vi.waitFor(() => expect(liveProcessGroups()).toEqual([]), { timeout: 5000 });
   });
 

@@ -1,20 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning } from '@proj/subprocess';
 import { afterAll, describe, expect, it } from 'vitest';
 import { liveProcessGroups, ServiceStartError, spawnService } from './process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stack-process-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Running, not a zombie: an orphan's zombie may linger here until whoever adopted it reaps it. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('spawnService', () => {
   it('logs, reports lines, and stops the whole process group, grandchildren included', async () => {
@@ -29,11 +22,11 @@ describe('spawnService', () => {
     });
     await expect.poll(() => lines.includes('ready')).toBe(true);
     const child = Number(lines.find((l) => l.startsWith('child='))!.slice('child='.length));
-    expect(alive(child)).toBe(true);
+    expect(isRunning(child)).toBe(true);
     expect(liveProcessGroups()).toContain(service.pid);
     const exit = await service.stop(300);
     expect(exit.signal).toBe('SIGTERM');
-    await expect.poll(() => alive(child)).toBe(false);
+    await expect.poll(() => isRunning(child)).toBe(false);
     expect(liveProcessGroups()).not.toContain(service.pid);
     expect(readFileSync(join(dir, 'sh.log'), 'utf8')).toContain('ready');
     expect(service.running()).toBe(false);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProcCapture } from '@proj/fixtures';
+import { cgroupTreeNames, loadCgroupTree, loadProcCapture, materializeCgroupTree } from '@proj/fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCgroupFs } from './cgroupfs.js';
 import { ProcParseError } from './errors.js';
@@ -88,6 +88,33 @@ describe('openCgroupFs: discovery and usage', () => {
     const discovery = openCgroupFs({ cgroupRoot: '/cg', io }).discover();
     expect(discovery.cgroups.map((c) => c.path)).toEqual(['/', '/lab.slice', '/lab.slice/job-1.scope', '/system.slice']);
     expect(discovery.failures.map((f) => [f.path, f.error.reason])).toEqual([['/system.slice', 'permission_denied']]);
+  });
+});
+
+describe('every stored cgroup tree, written to disk and read through node:fs', () => {
+  it('has v2, v1 and hybrid trees', () => {
+    expect(new Set(cgroupTreeNames().map((name) => loadCgroupTree(name).expect.mode))).toEqual(new Set(['v2', 'v1', 'hybrid']));
+  });
+
+  it.each(cgroupTreeNames())('%s: layout, every cgroup once, and its usage', (name) => {
+    const tree = materializeCgroupTree(name);
+    try {
+      const fs = openCgroupFs({ cgroupRoot: tree.root });
+      const discovery = fs.discover();
+      const { expect: want } = tree.tree;
+      expect(discovery.layout.mode).toBe(want.mode);
+      expect(discovery.layout.cpu).toEqual(want.cpu && { version: want.cpu.version, dir: join(tree.root, want.cpu.dir) });
+      expect(discovery.failures).toEqual([]);
+      const { usages, failures } = fs.readUsages(discovery.layout.cpu!, discovery.cgroups.map((c) => c.path));
+      expect(failures).toEqual([]);
+      expect(usages.map((u) => ({ path: u.path, usageUsec: u.usageUsec }))).toEqual(want.cgroups);
+      // A job cgroup's counter moves: the reader sees the new value.
+      const job = want.cgroups.at(-1)!.path;
+      tree.setUsageUsec(job, 123_456);
+      expect(fs.readUsage(discovery.layout.cpu!, job).usageUsec).toBe(123_456);
+    } finally {
+      tree.remove();
+    }
   });
 });
 

@@ -14,6 +14,6 @@ export {
 } from './flags.js';
 export type { CommandLine, CommandLineIo, ExporterFlagsOptions, FlagSpec, FlagSpecs, FlagValues, ParsedCommandLine, ProgramInfo } from './flags.js';
 export { runExporter } from './lifecycle.js';
-export type { ExporterParts, RunExporterOptions, RunningExporter } from './lifecycle.js';
+export type { ExporterParts, RunExporterOptions, ServingExporter } from './lifecycle.js';
 export { runExporterMain } from './main.js';
 export type { ExporterMainOptions } from './main.js';

@@ -31,7 +31,7 @@ export interface RunExporterOptions {
 }
 
 /** A running exporter. */
-export interface RunningExporter {
+export interface ServingExporter {
   readonly url: string;
   readonly port: number;
   readonly server: RunningServer;
@@ -45,7 +45,7 @@ export interface RunningExporter {
  * finish within `stopDeadlineMs` exits 1 with a line saying so, so a hung stop never passes for a clean one. A failed
  * listen stops what started and throws ListenError.
  */
-export async function runExporter(parts: ExporterParts, options: RunExporterOptions): Promise<RunningExporter> {
+export async function runExporter(parts: ExporterParts, options: RunExporterOptions): Promise<ServingExporter> {
   const { logger } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const deadlineMs = options.stopDeadlineMs ?? 900;

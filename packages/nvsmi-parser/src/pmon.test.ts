@@ -244,9 +244,9 @@ describe('properties', () => {
     .map((rows) => [{ gpu: 0, pid: 1, cells: Array<string>(9).fill('1'), command: 'ffmpeg' }, ...rows].sort((a, b) => a.gpu - b.gpu || a.pid - b.pid))
     .map((rows) => rows.filter((row, i) => i === 0 || row.gpu !== rows[i - 1]!.gpu || row.pid !== rows[i - 1]!.pid));
 
-  it('rows printed in any layout, padded any way, with headers anywhere, parse back to themselves (property)', () => {
+  it('rows printed in any layout, padded any way, with headers anywhere, parse back to themselves, split anywhere (property)', () => {
     fc.assert(
-      fc.property(layout, fc.array(interval, { minLength: 1, maxLength: 4 }), fc.nat(20), fc.constantFrom('', ' ', '      '), fc.boolean(), (columns, intervals, headerEvery, pad, finalNewline) => {
+      fc.property(layout, fc.array(interval, { minLength: 1, maxLength: 4 }), fc.nat(20), fc.constantFrom('', ' ', '      '), fc.boolean(), fc.array(fc.nat(), { maxLength: 8 }), (columns, intervals, headerEvery, pad, finalNewline, cuts) => {
         const header = `# ${columns.join('   ')}\n# Idx # C/G ${columns.slice(3, -1).map(() => '%').join(' ')} name\n`;
         let text = header;
         let printed = 0;
@@ -260,6 +260,7 @@ describe('properties', () => {
         if (!finalNewline) text = text.replace(/\n$/, '');
         const output = parsePmon(text);
         expect(output.errors).toEqual([]);
+        expect(feedAll(splitAt(Buffer.from(text, 'utf8'), cuts))).toEqual(feedAll([text]));
         expect(output.samples.map(({ rows }) => rows.map((row) => [row.gpuIndex, row.pid, row.command]))).toEqual(intervals.map((rows) => rows.map((row) => [row.gpu, row.pid, row.command])));
         const key = { sm: 'smPercent', mem: 'memPercent', enc: 'encPercent', dec: 'decPercent', jpg: 'jpgPercent', ofa: 'ofaPercent', fb: 'fbMiB', ccpm: 'ccpmMiB' } as const;
         output.samples.forEach(({ rows }, s) =>

@@ -20,3 +20,5 @@ export { basicAuthMiddleware, createBasicAuthVerifier, currentWebConfig, dummyBc
 export type { BasicAuthOptions, BasicAuthVerifier, WebConfigSource } from './basic-auth.js';
 export { headersMiddleware } from './headers.js';
 export { webConfigMiddleware } from './middleware.js';
+export { createTokenBucket, parseGoDurationMs, rateLimitMiddleware } from './rate-limit.js';
+export type { RateLimitConfig, TokenBucket } from './rate-limit.js';

@@ -55,6 +55,13 @@ basic_auth_users:
     expect(config.headers).toEqual({ 'Strict-Transport-Security': 'max-age=31536000', 'X-Frame-Options': 'deny' });
     expect(config.http2).toBe(false);
     expect([...config.basicAuthUsers]).toEqual([['alice', ALICE]]);
+    expect(config.rateLimit).toBeNull();
+  });
+
+  it('reads rate_limit (a Go duration and a burst); an interval of 0 is no limit', () => {
+    expect(parse('rate_limit:\n  interval: 1m30s\n  burst: 20\n').rateLimit).toEqual({ intervalMs: 90_000, burst: 20 });
+    expect(parse('rate_limit:\n  interval: 0s\n  burst: 0\n').rateLimit).toBeNull();
+    expect(parse('rate_limit: {}\n').rateLimit).toBeNull();
   });
 
   it('takes exporter-toolkit defaults: TLS 1.2 to 1.3, no client certificate, server cipher order, HTTP/2 on', () => {
@@ -109,7 +116,12 @@ basic_auth_users:
     ['top level not a mapping', '- a\n', 'wrong_type', undefined, 1, /the configuration must be a mapping, not a list/],
     ['top level a string', 'hello\n', 'wrong_type', undefined, 1, /must be a mapping, not the string "hello"/],
     ['unknown top-level key', 'tls_config: {}\n', 'unknown_key', 'tls_config', 1, /unknown key .*known: tls_server_config/],
-    ['rate_limit', 'rate_limit:\n  interval: 1s\n', 'unknown_key', 'rate_limit', 1, /not supported/],
+    ['unknown rate_limit key', 'rate_limit:\n  period: 1s\n', 'unknown_key', 'rate_limit.period', 2, /unknown key in rate_limit \(known: interval, burst\)/],
+    ['rate_limit interval not a duration', 'rate_limit:\n  interval: 1 second\n  burst: 5\n', 'invalid_value', 'rate_limit.interval', 2, /"1 second" is not a duration/],
+    ['negative rate_limit interval', 'rate_limit:\n  interval: -1s\n  burst: 5\n', 'invalid_value', 'rate_limit.interval', 2, /not a duration/],
+    ['rate_limit burst a string', 'rate_limit:\n  interval: 1s\n  burst: many\n', 'wrong_type', 'rate_limit.burst', 3, /whole number, not the string "many"/],
+    ['rate_limit burst a fraction', 'rate_limit:\n  interval: 1s\n  burst: 1.5\n', 'wrong_type', 'rate_limit.burst', 3, /whole number/],
+    ['rate_limit without burst', 'rate_limit:\n  interval: 1s\n', 'invalid_value', 'rate_limit.burst', 2, /at least 1/],
     ['unknown TLS key', 'tls_server_config:\n  cert_file: a\n  key_fle: b\n', 'unknown_key', 'tls_server_config.key_fle', 3, /unknown key in tls_server_config/],
     ['unknown HTTP key', 'http_server_config:\n  http3: true\n', 'unknown_key', 'http_server_config.http3', 2, /unknown key/],
     ['tls section a list', 'tls_server_config: [a]\n', 'wrong_type', 'tls_server_config', 1, /must be a mapping, not a list/],

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { WebConfigError, type WebConfigErrorReason } from './errors.js';
+import { parseGoDurationMs, type RateLimitConfig } from './rate-limit.js';
 import {
   CLIENT_AUTH_TYPES,
   NODE_TLS_VERSIONS,
@@ -43,6 +44,8 @@ export interface WebConfig {
   readonly headers: Readonly<Record<string, string>>;
   /** `http_server_config.http2` (default true); this package serves HTTP/1.1 over TLS either way. */
   readonly http2: boolean;
+  /** `rate_limit`; null: no limit (none set, or an interval of 0). */
+  readonly rateLimit: RateLimitConfig | null;
 }
 
 /** Options for parseWebConfig. */
@@ -68,7 +71,8 @@ export const CONFIGURABLE_HEADERS: ReadonlyMap<string, readonly string[] | null>
 /** A bcrypt hash as htpasswd (`$2y$`), OpenBSD (`$2b$`) and older libraries (`$2a$`) write it; cost 4 to 31. */
 const BCRYPT_HASH = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
-const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'] as const;
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'] as const;
+const RATE_LIMIT_KEYS = ['interval', 'burst'] as const;
 const TLS_KEYS = [
   'cert',
   'key',
@@ -85,8 +89,6 @@ const TLS_KEYS = [
   'client_allowed_sans',
 ] as const;
 const HTTP_KEYS = ['http2', 'headers'] as const;
-/** exporter-toolkit keys this package knows but does not implement: refused with a clear word, never ignored. */
-const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([['rate_limit', 'rate_limit is not supported by this exporter']]);
 
 const VERSION_ORDER: readonly TlsVersionName[] = ['TLS10', 'TLS11', 'TLS12', 'TLS13'];
 
@@ -125,18 +127,35 @@ class Reader {
 
   config(): WebConfig {
     const root = this.resolve(this.doc.contents as YamlNode | null);
-    if (root === null || (isScalar(root) && root.value === null)) return { tls: null, basicAuthUsers: new Map(), headers: {}, http2: true };
+    if (root === null || (isScalar(root) && root.value === null)) return { tls: null, basicAuthUsers: new Map(), headers: {}, http2: true, rateLimit: null };
     const top = this.mapping(root, '', TOP_KEYS);
     const tlsEntries = top.get('tls_server_config');
     const httpEntries = top.get('http_server_config');
     const usersEntry = top.get('basic_auth_users');
+    const rateEntry = top.get('rate_limit');
     const http = httpEntries ? this.mapping(httpEntries.node, 'http_server_config', HTTP_KEYS) : new Map<string, Entry>();
     return {
       tls: tlsEntries ? this.tls(this.mapping(tlsEntries.node, 'tls_server_config', TLS_KEYS), tlsEntries.node) : null,
       basicAuthUsers: usersEntry ? this.users(usersEntry.node) : new Map(),
       headers: http.has('headers') ? this.headers(http.get('headers')!.node) : {},
       http2: this.boolean(http.get('http2'), 'http_server_config.http2') ?? true,
+      rateLimit: rateEntry ? this.rateLimit(this.mapping(rateEntry.node, 'rate_limit', RATE_LIMIT_KEYS), rateEntry.node) : null,
     };
+  }
+
+  private rateLimit(entries: ReadonlyMap<string, Entry>, node: YamlNode | null): RateLimitConfig | null {
+    const intervalText = this.string(entries.get('interval'), 'rate_limit.interval');
+    const intervalMs = intervalText === undefined ? 0 : parseGoDurationMs(intervalText);
+    if (intervalMs === null) this.fail(entries.get('interval')!.node, 'rate_limit.interval', `${JSON.stringify(intervalText)} is not a duration (e.g. 1s, 100ms, 1m30s)`, 'invalid_value');
+    const burstEntry = entries.get('burst');
+    const burstNode = this.resolve(burstEntry?.node);
+    const burst = burstNode === null || (isScalar(burstNode) && burstNode.value === null) ? 0 : isScalar(burstNode) ? burstNode.value : undefined;
+    if (typeof burst !== 'number' || !Number.isSafeInteger(burst)) this.fail(burstNode, 'rate_limit.burst', `must be a whole number, not ${describe(burstNode)}`, 'wrong_type');
+    // As exporter-toolkit: an interval of 0 (or none) is no limit.
+    if (intervalMs === 0) return null;
+    // A Go limiter with burst 0 refuses every request: surely not what was meant.
+    if (burst < 1) this.fail(burstEntry?.node ?? node, 'rate_limit.burst', 'must be at least 1 when an interval is set', 'invalid_value');
+    return { intervalMs, burst };
   }
 
   private tls(entries: ReadonlyMap<string, Entry>, node: YamlNode | null): TlsServerConfig | null {
@@ -309,8 +328,7 @@ class Reader {
       const key = isScalar(keyValue) ? String(keyValue.value) : '?';
       const full = path === '' ? key : `${path}.${key}`;
       if (!known.includes(key)) {
-        const unsupported = path === '' ? UNSUPPORTED_KEYS.get(key) : undefined;
-        this.fail(keyNode, full, unsupported ?? `unknown key in ${what} (known: ${known.join(', ')})`, 'unknown_key');
+        this.fail(keyNode, full, `unknown key in ${what} (known: ${known.join(', ')})`, 'unknown_key');
       }
       entries.set(key, { key, node: pair.value as YamlNode | null, keyNode });
     }

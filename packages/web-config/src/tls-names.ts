@@ -9,6 +9,7 @@ export type TlsVersionName = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
 /** `curve_preferences` values. */
 export type CurveName = 'CurveP256' | 'CurveP384' | 'CurveP521' | 'X25519';
 
+/** Each `client_auth_type` spelling exporter-toolkit accepts, and the policy it means. */
 export const CLIENT_AUTH_TYPES: ReadonlyMap<string, ClientAuthType> = new Map<string, ClientAuthType>([
   ['NoClientCert', 'NoClientCert'],
   ['RequestClientCert', 'RequestClientCert'],

@@ -1,5 +1,7 @@
 // Every tree in tools/fixtures/hwmon/ is a case here: the exporter must serve its `expect` values.
-import { hwmonTreeNames, loadHwmonTree, materializeHwmonTree, type MaterializedHwmonTree } from '@proj/fixtures';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hwmonFixtureDir, hwmonTreeNames, loadHwmonTree, materializeHwmonTree, type MaterializedHwmonTree } from '@proj/fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openHwmon } from './hwmon.js';
 
@@ -7,6 +9,20 @@ const trees: MaterializedHwmonTree[] = [];
 afterAll(() => {
   for (const tree of trees.splice(0)) tree.remove();
 });
+
+// The `sensors` outputs the trees were made from, as printed (sensors scales units: mW, W, J, kJ).
+const capturesDir = join(hwmonFixtureDir, 'captures');
+const SCALE: Record<string, number> = { mW: 1e-3, W: 1, kW: 1e3, MW: 1e6, mJ: 1e-3, J: 1, kJ: 1e3, MJ: 1e6 };
+const captured = readdirSync(capturesDir)
+  .filter((file) => file.endsWith('.txt') && !file.endsWith('.note.txt'))
+  .map((file) =>
+    [...readFileSync(join(capturesDir, file), 'utf8').matchAll(/^([^:\n]+):\s+([\d.]+) (mW|W|kW|MW|mJ|J|kJ|MJ)\b/gm)].map((match) => ({
+      label: match[1]!.trim(),
+      value: Number(match[2]) * SCALE[match[3]!]!,
+      // sensors prints two decimals: the value is known to half a unit of the last one.
+      tolerance: 0.005 * SCALE[match[3]!]!,
+    })),
+  );
 
 describe.each(hwmonTreeNames())('%s', (name) => {
   const tree = materializeHwmonTree(name);
@@ -60,6 +76,16 @@ describe.each(hwmonTreeNames())('%s', (name) => {
     expect(expected.cpu_attribution.source).toBe('hwmon');
     expect(socket!.socket?.zone).toBe(expected.cpu_attribution.zone);
     expect(`${socket!.chip.chip} ${socket!.sensor} (${socket!.label})`).toBe(expected.cpu_attribution.from);
+  });
+
+  it("agrees with the `sensors` output it was made from (units as sensors scaled them)", () => {
+    const wanted = [
+      ...expected.power.map((item) => ({ label: item.label || item.sensor, value: item.watts })),
+      ...expected.energy.map((item) => ({ label: item.label || item.sensor, value: item.joules })),
+    ];
+    const matches = (lines: (typeof captured)[number]) =>
+      wanted.every((item) => lines.some((line) => line.label === item.label && Math.abs(line.value - item.value) <= line.tolerance + 1e-9));
+    expect(captured.some(matches)).toBe(true);
   });
 
   it('keys every sensor apart, and every series apart by its labels', () => {

@@ -31,3 +31,5 @@ export { ruleFiles, rulesPaths, startVmalert } from './vmalert.js';
 export type { RunningVmalert, StartVmalertOptions } from './vmalert.js';
 export { captureCpuExporterBody, formatCostRow, measureVmagentCost } from './vmagent-cost.js';
 export type { VmagentCostFigures, VmagentCostOptions } from './vmagent-cost.js';
+export { loadKustomization } from './kustomize.js';
+export type { KubeObject } from './kustomize.js';

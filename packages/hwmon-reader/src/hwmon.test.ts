@@ -111,6 +111,21 @@ describe('openHwmon', () => {
     expect(hwmon.read(sensors).readings.map((reading) => (reading.kind === 'power' ? reading.powerWatts : null))).toEqual([20, 20]);
   });
 
+  it('reads the attributes from the device directory where an older driver put them there', () => {
+    const base = loadHwmonTree('acpi-power-meter-262w');
+    const hwmonDir = 'devices/LNXSYSTM:00/device:00/ACPI000D:00/hwmon/hwmon0/';
+    const files = Object.fromEntries(
+      Object.entries(base.files).map(([path, content]) => [path.startsWith(hwmonDir) ? `devices/LNXSYSTM:00/device:00/ACPI000D:00/${path.slice(hwmonDir.length)}` : path, content]),
+    );
+    const written = tree({ ...base, files });
+    const hwmon = openHwmon({ sysfsRoot: written.root });
+    const { chips, sensors, ignored } = hwmon.discover();
+    expect(ignored).toEqual([]);
+    expect(chips[0]).toMatchObject({ id: 'hwmon0', chip: 'power_meter', device: 'ACPI000D:00', dir: join(written.root, 'class', 'hwmon', 'hwmon0', 'device') });
+    expect(hwmon.read(sensors).readings).toMatchObject([{ kind: 'power', powerWatts: 262 }]);
+    expect(sensors[0]?.averageIntervalMs).toBe(1000);
+  });
+
   it('names the device by its resolved path relative to the sysfs root', () => {
     const written = tree('zenpower-multisocket');
     const [first] = openHwmon({ sysfsRoot: written.root }).discover().chips;

@@ -8,7 +8,7 @@ import { nodeHwmonIo, type HwmonIo } from './sysfs.js';
 export interface HwmonChip {
   /** The class directory name, e.g. `hwmon3`. Stable while the machine runs; may change across reboots. */
   readonly id: string;
-  /** The directory its files are read from (through `class/hwmon/`). */
+  /** The directory its files are read from (through `class/hwmon/`): `hwmonN`, or `hwmonN/device` on older drivers. */
   readonly dir: string;
   /** The raw `name` file, e.g. `zenpower`, `power_meter`, `amdgpu`. */
   readonly name: string;
@@ -157,16 +157,18 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
       const real = io.realpath(dir);
       if (seen.has(real)) continue;
       seen.add(real);
-      const nameFile = join(dir, 'name');
-      const name = parseHwmonName(io.readFile(nameFile), nameFile);
+      const { attributeDir, name } = readChipName(io, dir);
       let devicePath: string | undefined;
       try {
         devicePath = relative(realRoot, io.realpath(join(dir, 'device')));
       } catch {
         devicePath = undefined; // virtual chips (acpitz, some drivers) have no device
       }
-      const files = io.readdir(dir);
-      found.push({ chip: { id, dir, name, chip: chipLabel(name), device: devicePath === undefined ? undefined : basename(devicePath), devicePath }, files });
+      const files = io.readdir(attributeDir);
+      found.push({
+        chip: { id, dir: attributeDir, name, chip: chipLabel(name), device: devicePath === undefined ? undefined : basename(devicePath), devicePath },
+        files,
+      });
     } catch (error) {
       ignored.push({ id, error: toHwmonError(dir, error) });
     }
@@ -182,6 +184,27 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
     sensors.push(...sensorsOf(io, chip, files));
   }
   return { chips, sensors, ignored };
+}
+
+/**
+ * Reads a chip's name, and finds where its attributes are: in the hwmon directory, or (drivers of older kernels,
+ * such as the ACPI power meter on 3.10) in its `device` directory, where `name` is then found too.
+ */
+function readChipName(io: HwmonIo, dir: string): { attributeDir: string; name: string } {
+  const nameFile = join(dir, 'name');
+  try {
+    return { attributeDir: dir, name: parseHwmonName(io.readFile(nameFile), nameFile) };
+  } catch (error) {
+    const readError = toHwmonError(nameFile, error);
+    if (readError.reason !== 'not_found') throw readError;
+    const deviceDir = join(dir, 'device');
+    const deviceNameFile = join(deviceDir, 'name');
+    try {
+      return { attributeDir: deviceDir, name: parseHwmonName(io.readFile(deviceNameFile), deviceNameFile) };
+    } catch {
+      throw readError; // the hwmon directory's own name is the one missing
+    }
+  }
 }
 
 function sensorsOf(io: HwmonIo, chip: HwmonChip, files: readonly string[]): HwmonSensor[] {

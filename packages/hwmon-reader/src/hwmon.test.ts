@@ -67,6 +67,9 @@ describe('openHwmon', () => {
     expect(bad.failures[0]!.error.reason).toBe('parse_error');
     rmSync(join(written.root, 'class', 'hwmon', 'hwmon0', 'power1_average'));
     expect(hwmon.read(sensors).failures[0]!.error.reason).toBe('not_found');
+    // What the lm-sensors-130 note calls "4.29 MW": firmware's 0xFFFFFFFF mW, which is no reading.
+    written.setFile('hwmon0', 'power1_average', 4_294_967_295_000);
+    expect(hwmon.read(sensors).failures[0]!.error.reason).toBe('no_data');
     written.setFile('hwmon0', 'power1_average', 300_500_000);
     const back = hwmon.read(sensors);
     expect(back.readings).toMatchObject([{ kind: 'power', powerUw: 300_500_000, powerWatts: 300.5 }]);

@@ -84,9 +84,11 @@ export interface Hwmon {
   discover(): HwmonDiscovery;
   /** Reads each sensor's value file once. One sensor's failure is returned as data and never stops the others. */
   read(sensors: readonly HwmonSensor[]): HwmonRead;
-  /** Reads one sensor's value (µW or µJ). Throws HwmonError naming the file. */
+  /** Reads one sensor's value (µW or µJ). Throws HwmonError naming the file (`no_data` for ACPI's "unknown" power). */
   readValue(sensor: HwmonSensor): number;
 }
+
+const ACPI_UNKNOWN_UW = 0xffff_ffff * 1000;
 
 /** Opens the hwmon class of a sysfs root (`/sys` by default). Does no I/O until asked. */
 export function openHwmon(options: OpenHwmonOptions = {}): Hwmon {
@@ -101,7 +103,12 @@ export function openHwmon(options: OpenHwmonOptions = {}): Hwmon {
     } catch (error) {
       throw toHwmonError(sensor.file, error);
     }
-    return parseHwmonInteger(text, sensor.file);
+    const value = parseHwmonInteger(text, sensor.file);
+    // ACPI's "unknown" (0xFFFFFFFF mW), which the power_meter driver passes on times 1000: a 4.29 MW spike otherwise.
+    if (sensor.kind === 'power' && value === ACPI_UNKNOWN_UW) {
+      throw new HwmonError(`${sensor.file}: 0xFFFFFFFF mW, ACPI's "unknown"`, sensor.file, 'no_data');
+    }
+    return value;
   };
 
   return {

@@ -26,6 +26,9 @@ export interface VmagentCostFigures {
   readonly storeCpuCores: number;
   /** Rows VictoriaMetrics stored per second over the window (vm_rows_inserted_total). */
   readonly storeRowsPerSecond: number;
+  /** With VictoriaMetrics stopped for `outageSeconds`: bytes the agent wrote to its disk buffer per sample scraped. */
+  readonly bufferBytesPerSample: number;
+  readonly outageSeconds: number;
 }
 
 /** Options for measureVmagentCost. */
@@ -35,6 +38,10 @@ export interface VmagentCostOptions {
   /** Measured window per count, after a warm-up. */
   readonly seconds: number;
   readonly warmupSeconds?: number;
+  /** How long VictoriaMetrics is stopped after the window, to size the agent's disk buffer; 10 s by default. */
+  readonly outageSeconds?: number;
+  /** The built CPU exporter whose /metrics body the targets serve; apps/cpu-exporter/dist/main.js by default. */
+  readonly exporterEntry?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -51,14 +58,14 @@ export function sumOf(samples: ReturnType<typeof parseSamples>, name: string): n
  * A /metrics body of the real CPU exporter on a two-socket fixture tree (package, dram per socket), taken
  * after a few samples: what each static target serves.
  */
-export async function captureCpuExporterBody(workDir: string): Promise<string> {
+export async function captureCpuExporterBody(workDir: string, entry: string = buildPaths.cpuExporter): Promise<string> {
   const tree = materializePowercapTree('xeon-2socket-dram');
   const writer = createEnergyWriter({
     sysfsRoot: tree.root,
     zones: tree.tree.expect.zones.map((z) => ({ id: z.path, zone: z.zone, maxEnergyRangeUj: z.max_energy_range_uj })),
   });
   writer.start();
-  const exporter = await startExporter({ name: 'cpu-exporter', entry: buildPaths.cpuExporter, args: ['--sysfs-root', tree.root], logFile: join(workDir, 'cpu-exporter.log') });
+  const exporter = await startExporter({ name: 'cpu-exporter', entry, args: ['--sysfs-root', tree.root], logFile: join(workDir, 'cpu-exporter.log') });
   try {
     await sleep(3_000);
     return await (await fetch(`${exporter.url}/metrics`)).text();
@@ -76,7 +83,7 @@ export async function captureCpuExporterBody(workDir: string): Promise<string> {
 export async function measureVmagentCost(options: VmagentCostOptions): Promise<VmagentCostFigures[]> {
   const log = options.log ?? (() => {});
   mkdirSync(options.workDir, { recursive: true });
-  const body = await captureCpuExporterBody(options.workDir);
+  const body = await captureCpuExporterBody(options.workDir, options.exporterEntry);
   const bodyFile = join(options.workDir, 'body.prom');
   writeFileSync(bodyFile, body);
   const seriesPerTarget = parseSamples(body).length;
@@ -107,6 +114,12 @@ export async function measureVmagentCost(options: VmagentCostOptions): Promise<V
       const [a1, s1, t1] = [await scrapeSelf(agent.url), await scrapeSelf(vm.url), performance.now()];
       const wall = (t1 - t0) / 1000;
       const delta = (a: typeof a0, b: typeof a0, name: string) => sumOf(b, name) - sumOf(a, name);
+      // The store goes away: what the agent cannot send goes to its disk buffer (-remoteWrite.tmpDataPath).
+      const outageSeconds = options.outageSeconds ?? 10;
+      await vm.stop();
+      const b0 = await scrapeSelf(agent.url);
+      await sleep(outageSeconds * 1000);
+      const b1 = await scrapeSelf(agent.url);
       const row: VmagentCostFigures = {
         targets: count,
         seriesPerTarget,
@@ -116,6 +129,8 @@ export async function measureVmagentCost(options: VmagentCostOptions): Promise<V
         samplesPerSecond: delta(a0, a1, 'vm_promscrape_scraped_samples_sum') / wall,
         storeCpuCores: delta(s0, s1, 'process_cpu_seconds_total') / wall,
         storeRowsPerSecond: delta(s0, s1, 'vm_rows_inserted_total') / wall,
+        bufferBytesPerSample: delta(b0, b1, 'vm_persistentqueue_bytes_written_total') / delta(b0, b1, 'vm_promscrape_scraped_samples_sum'),
+        outageSeconds,
       };
       log(formatCostRow(row));
       figures.push(row);
@@ -135,6 +150,7 @@ export function formatCostRow(row: VmagentCostFigures): string {
     `${row.targets} targets x ${row.seriesPerTarget} series at 1 s for ${row.seconds} s:`,
     `vmagent ${(row.cpuCores * 100).toFixed(1)}% of a core (${((row.cpuCores * 1000) / row.targets).toFixed(2)} ms CPU per target per second),`,
     `RSS ${mib(row.rssBytes)} MiB, ${Math.round(row.samplesPerSecond)} samples/s scraped;`,
-    `VictoriaMetrics ${(row.storeCpuCores * 100).toFixed(1)}% of a core for ${Math.round(row.storeRowsPerSecond)} rows/s`,
+    `VictoriaMetrics ${(row.storeCpuCores * 100).toFixed(1)}% of a core for ${Math.round(row.storeRowsPerSecond)} rows/s;`,
+    `store down ${row.outageSeconds} s: ${row.bufferBytesPerSample.toFixed(1)} bytes of disk buffer per sample`,
   ].join(' ');
 }

@@ -72,6 +72,20 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
     env: () => ({ TDP_WATTS: '65' }),
     expectOutput: [/^ccf_linear: Cloud Carbon Footprint linear model: \d+ vCPUs/m, /^ {2}100 % busy: 66\.30 W$/m],
   },
+  {
+    dir: 'packages/proc-reader',
+    name: '@proj/proc-reader',
+    // This machine's own /proc and /sys/fs/cgroup: the host line, the five busiest processes, the cgroup layout.
+    env: () => ({}),
+    expectOutput: [/^host: \d+ CPUs, \d+\.\d % busy$/m, /^\d+ processes, \d+ ended mid-scan, \d+ unreadable$/m, /^cgroups: (?:v2|v1|hybrid|none)/m],
+  },
+  {
+    dir: 'packages/attribution',
+    name: '@proj/attribution',
+    // Pure arithmetic on the README's three ticks: exactly the output the README shows.
+    env: () => ({}),
+    expectOutput: [/^package_0: 30 J = 18\.75 active \+ 11\.25 idle; 10:9000 7\.50 J, 11:9100 6\.00 J\npackage_0: 34 J = 25\.50 active \+ 8\.50 idle; 10:9000 8\.50 J, 12:10150 5\.10 J\nended: 11:9100\ncontainer web: 22\.00 J\n$/],
+  },
 ];
 
 const scratch = mkdtempSync(join(tmpdir(), 'pack-install-'));

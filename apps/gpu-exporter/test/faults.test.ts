@@ -1,7 +1,7 @@
 // nvidia-smi failing in each of the ways a real one does, while the built exporter runs: each failure is met and
 // counted, the sampler keeps its cadence through it (ticks advance, none missed), every scrape is answered, at most
 // one nvidia-smi runs at a time, and none is left after a stop.
-import { sampleValue, type SpawnedServer } from '@proj/fixtures';
+import { sampleValue, until, type SpawnedServer } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from './harness.js';
 
@@ -73,8 +73,6 @@ describe.each([
 
     const { code } = await server.stop('SIGTERM');
     expect(code).toBe(0);
-    const gone = Date.now() + 3000;
-    while (fake.pids().length > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(fake.pids()).toEqual([]);
+    await until(() => fake.pids().length === 0, 3000);
   }, 90_000);
 });

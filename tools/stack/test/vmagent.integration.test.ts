@@ -127,6 +127,16 @@ describe(`${AGENTS} sharded vmagents, ${TARGETS} exporters, VictoriaMetrics rest
     }
   });
 
+  it('runs each agent with the shared flags of infra/vmagent/vmagent.env and its own shard', async () => {
+    for (const [memberNum, agent] of agents.entries()) {
+      const flags = await (await fetch(`${agent.url}/flags`)).text();
+      expect(flags).toContain('-remoteWrite.maxDiskUsagePerURL="1GiB"');
+      expect(flags).toContain('-promscrape.fileSDCheckInterval="30s"');
+      expect(flags).toContain(`-promscrape.cluster.membersCount="${AGENTS}"`);
+      expect(flags).toContain(`-promscrape.cluster.memberNum="${memberNum}"`);
+    }
+  });
+
   it('took VictoriaMetrics down for real, and the agents queued what they could not send', () => {
     expect(outageSeenDown).toBe(true);
     expect(pendingDuringOutage).toHaveLength(AGENTS);

@@ -6,10 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findBinary } from '../src/binaries.js';
+import { infraPaths } from '../src/paths.js';
 import { ruleFiles, rulesPaths } from '../src/vmalert.js';
 import { checkZoneArithmetic, fixtureLayouts } from '../src/zone-check.js';
 
@@ -105,5 +106,33 @@ describe('infra/rules', () => {
 
   it('whereas the same check rejects a recording rule that sums every zone of a host', () => {
     expect(checkZoneArithmetic('sum by (instance) (rapl_power_watts)', fixtureLayouts()).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the stack loads the rules', () => {
+  type Service = { image: string; command: string[]; volumes?: string[]; env_file?: string; healthcheck?: { test: string[] } };
+  const compose = parse(readFileSync(infraPaths.composeFile, 'utf8')) as { services: Record<string, Service> };
+  const composeDir = resolve(infraPaths.composeFile, '..');
+  const mountOf = (service: Service, target: string) => service.volumes?.find((v) => v.split(':')[1] === target)?.split(':')[0];
+
+  it('Prometheus: rule_files rules/*.yml beside its config, where compose mounts infra/rules', () => {
+    const config = parse(readFileSync(infraPaths.prometheusConfig, 'utf8')) as { rule_files: string[] };
+    expect(config.rule_files).toEqual(['rules/*.yml']);
+    expect(resolve(composeDir, mountOf(compose.services.prometheus!, '/etc/prometheus/rules')!)).toBe(rulesPaths.dir);
+  });
+
+  it('compose runs vmalert on the same files against VictoriaMetrics, with the shared flags, and an Alertmanager', () => {
+    const vmalert = compose.services.vmalert!;
+    expect(vmalert.image).toMatch(/^victoriametrics\/vmalert:v1\.79\.\d+$/);
+    expect(resolve(composeDir, mountOf(vmalert, '/etc/vmalert/rules')!)).toBe(rulesPaths.dir);
+    expect(resolve(composeDir, vmalert.env_file!)).toBe(rulesPaths.vmalertFlagsEnv);
+    expect(vmalert.command).toEqual(
+      expect.arrayContaining([
+        '-envflag.enable', '-envflag.prefix=VMALERT_', '-rule=/etc/vmalert/rules/*.yml', '-datasource.url=http://victoriametrics:8428',
+        '-remoteWrite.url=http://victoriametrics:8428', '-notifier.url=http://alertmanager:9093',
+      ]),
+    );
+    expect(compose.services.alertmanager!.image).toMatch(/^prom\/alertmanager:v\d+\.\d+\.\d+$/);
+    expect(vmalert.healthcheck!.test.join(' ')).toContain('/health');
   });
 });

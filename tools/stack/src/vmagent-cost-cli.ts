@@ -2,7 +2,7 @@
 // target (docs/FLEET.md). Needs the CPU exporter built and vmagent/victoria-metrics installed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureVmagentCost } from './vmagent-cost.js';
 
@@ -15,7 +15,8 @@ if (targetCounts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0)) {
 }
 const workDir = mkdtempSync(join(tmpdir(), 'vmagent-cost-'));
 try {
-  const figures = await measureVmagentCost({ workDir, targetCounts, seconds, exporterEntry: values.exporter, log: (line) => console.log(line) });
+  const figures = await measureVmagentCost({ workDir, targetCounts, seconds, // pnpm runs the script in tools/stack: a relative --exporter is relative to where pnpm was started.
+    exporterEntry: values.exporter && resolve(process.env.INIT_CWD ?? process.cwd(), values.exporter), log: (line) => console.log(line) });
   console.log(JSON.stringify(figures, null, 2));
 } finally {
   if (values.keep) console.log(`kept ${workDir}`);

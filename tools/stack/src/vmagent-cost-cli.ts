@@ -15,8 +15,14 @@ if (targetCounts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0)) {
 }
 const workDir = mkdtempSync(join(tmpdir(), 'vmagent-cost-'));
 try {
-  const figures = await measureVmagentCost({ workDir, targetCounts, seconds, // pnpm runs the script in tools/stack: a relative --exporter is relative to where pnpm was started.
-    exporterEntry: values.exporter && resolve(process.env.INIT_CWD ?? process.cwd(), values.exporter), log: (line) => console.log(line) });
+  const figures = await measureVmagentCost({
+    workDir,
+    targetCounts,
+    seconds,
+    // pnpm runs the script in tools/stack: a relative --exporter is relative to where pnpm was started.
+    exporterEntry: values.exporter && resolve(process.env.INIT_CWD ?? process.cwd(), values.exporter),
+    log: (line) => console.log(line),
+  });
   console.log(JSON.stringify(figures, null, 2));
 } finally {
   if (values.keep) console.log(`kept ${workDir}`);

@@ -26,11 +26,15 @@ describe('withParentDeathSignal', () => {
     if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first (pnpm nx run @proj/subprocess:build)`);
     expect(parentDeathHelper()).not.toBeNull(); // util-linux is part of every supported image
     // A parent that starts a hanging child through spawnGroup, prints the child's pid, and waits.
-    const script = `import { spawnGroup } from ${JSON.stringify(DIST)}; const c = spawnGroup(process.execPath, ['-e', 'setInterval(() => {}, 1000)']); c.once('spawn', () => console.log(c.pid)); setInterval(() => {}, 1000);`;
+    const script = `import { spawnGroup } from ${JSON.stringify(DIST)}; const c = spawnGroup(process.execPath, ['-e', 'setInterval(() => {}, 1000)']); c.once('spawn', () => process.stdout.write(c.pid + '\\n')); setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const childPid = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (text: string) => resolve(Number(text.trim()))));
-    expect(isRunning(childPid)).toBe(true);
-    parent.kill('SIGKILL');
-    await vi.waitFor(() => expect(isRunning(childPid)).toBe(false), { timeout: 5000 });
+    try {
+      const childPid = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (text: string) => resolve(Number(text.trim()))));
+      expect(isRunning(childPid)).toBe(true);
+      parent.kill('SIGKILL');
+      await vi.waitFor(() => expect(isRunning(childPid)).toBe(false), { timeout: 5000 });
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

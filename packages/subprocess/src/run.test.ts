@@ -15,8 +15,8 @@ describe('runOnce', () => {
 
   it('kills the whole group on timeout, grandchildren included', async () => {
     // The child starts a grandchild that ignores SIGTERM, prints its pid, and hangs.
-    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'process.on(\"SIGTERM\", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000);";
-    const result = await runOnce(process.execPath, ['-e', script], { timeoutMs: 1500 });
+    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'process.on(\"SIGTERM\", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' }); process.stdout.write(c.pid + '\\n'); setInterval(() => {}, 1000);";
+    const result = await runOnce(process.execPath, ['-e', script], { timeoutMs: 3000 });
     expect(result.kind).toBe('timed_out');
     const grandchild = Number((result as { stdout: string }).stdout.trim());
     expect(grandchild).toBeGreaterThan(0);

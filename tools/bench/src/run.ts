@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { materializePowercapTree, sampleValue, type MaterializedTree } from '@proj/fixtures';
+import { runOnce } from '@proj/subprocess';
 import {
   buildPaths,
   createEnergyWriter,
@@ -475,19 +476,13 @@ async function startLagWatcher(url: string, prefix: string) {
  * the busy-wait absorbs the timer's lateness: the proposed fix, measured without changing metrics-core).
  */
 async function runSpinProbes(seconds: number): Promise<SpinFigures[]> {
-  const one = (spinMs: number, wakeEarlyMs: number) =>
-    new Promise<SpinFigures>((resolve, reject) => {
-      const args = [spinProbeEntry, '--spin-ms', String(spinMs), '--wake-early-ms', String(wakeEarlyMs), '--duration-s', String(Math.round(seconds))];
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-      child.once('error', reject);
-      child.once('close', (code) => {
-        if (code !== 0) return reject(new Error(`spin probe (spinMs ${spinMs}) exited ${code}`));
-        const result = JSON.parse(out) as SpinProbeResult;
-        resolve({ spinMs, wakeEarlyMs, lagMs: summarize(result.lagsMs), cpuMs: result.cpuMs, seconds: result.seconds });
-      });
-    });
+  const one = async (spinMs: number, wakeEarlyMs: number): Promise<SpinFigures> => {
+    const args = [spinProbeEntry, '--spin-ms', String(spinMs), '--wake-early-ms', String(wakeEarlyMs), '--duration-s', String(Math.round(seconds))];
+    const run = await runOnce(process.execPath, args);
+    if (run.kind !== 'exited' || run.code !== 0) throw new Error(`spin probe (spinMs ${spinMs}) ended: ${run.kind === 'exited' ? `exit ${run.code}: ${run.stderr}` : run.kind}`);
+    const result = JSON.parse(run.stdout) as SpinProbeResult;
+    return { spinMs, wakeEarlyMs, lagMs: summarize(result.lagsMs), cpuMs: result.cpuMs, seconds: result.seconds };
+  };
   return Promise.all([one(0, 0), one(2, 0), one(2, 2)]);
 }
 

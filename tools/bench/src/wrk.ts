@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runOnce } from '@proj/subprocess';
 import { which } from '@proj/stack';
 
 /** What one wrk run measured. */
@@ -63,22 +63,12 @@ export function hasWrk(): boolean {
 }
 
 /** Runs wrk to the end and parses its report. */
-export function runWrk(options: RunWrkOptions): Promise<WrkResult> {
+export async function runWrk(options: RunWrkOptions): Promise<WrkResult> {
   const wrkArgs = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--latency', options.url];
   const [command, args] = options.cpus !== undefined && which('taskset') ? ['taskset', ['-c', options.cpus, 'wrk', ...wrkArgs]] : ['wrk', wrkArgs];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`));
-      try {
-        resolve({ ...parseWrkOutput(out), command: `${command} ${args.join(' ')}` });
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
-  });
+  const result = await runOnce(command, args);
+  if (result.kind === 'spawn_failed') throw new Error(`cannot run ${command}: ${result.message}`);
+  const out = `${result.stdout}${result.stderr}`;
+  if (result.kind !== 'exited' || result.code !== 0) throw new Error(`${command} ${args.join(' ')} ended (${result.kind === 'exited' ? `exit ${result.code}` : result.kind}):\n${out}`);
+  return { ...parseWrkOutput(out), command: `${command} ${args.join(' ')}` };
 }

@@ -10,8 +10,10 @@ export interface SpawnGroupOptions {
   /** Run as this user and group. */
   readonly uid?: number;
   readonly gid?: number;
-  /** Standard input: ignored by default. Standard output and error are always pipes. */
-  readonly stdin?: 'ignore' | 'pipe';
+  /** Standard input: ignored by default; `inherit` passes this process's. */
+  readonly stdin?: 'ignore' | 'pipe' | 'inherit';
+  /** Standard output and error: pipes by default; `inherit` writes straight to this process's (a command run for a user). */
+  readonly output?: 'pipe' | 'inherit';
   /** Kill the child when this process dies, even by SIGKILL (Linux, setpriv). Default true. */
   readonly parentDeathSignal?: boolean;
 }
@@ -24,7 +26,8 @@ export interface SpawnGroupOptions {
 export function spawnGroup(command: string, args: readonly string[], options: SpawnGroupOptions = {}): ChildProcess {
   const env = options.env ?? process.env;
   const target = options.parentDeathSignal === false ? { command, args } : withParentDeathSignal(command, args, env, options.cwd);
-  const stdio: StdioOptions = [options.stdin ?? 'ignore', 'pipe', 'pipe'];
+  const output = options.output ?? 'pipe';
+  const stdio: StdioOptions = [options.stdin ?? 'ignore', output, output];
   const child = spawn(target.command, [...target.args], {
     env,
     detached: true,

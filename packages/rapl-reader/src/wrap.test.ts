@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { wrapDelta } from './wrap.js';
 
-// The ranges real machines report (shared/fixtures/powercap/README.md).
+// The ranges real machines report, as tools/fixtures/powercap/README.md lists them with their sources.
 const INTEL = 262143328850;
 const SERVER_DRAM = 65712999613;
 const AMD = 65532610987;

@@ -88,11 +88,40 @@ describe('parseNvidiaSmiMessage', () => {
     expect(isNvidiaSmiMessageContinuation('41, 6, 13')).toBe(false);
   });
 
-  it('never throws, whatever the line (property)', () => {
+  it('never throws, whatever the line, and answers a message for that line or nothing (property)', () => {
     fc.assert(
       fc.property(fc.string({ unit: anyCodeUnit }), (line) => {
-        const error = parseNvidiaSmiMessage(line);
-        if (error !== undefined) expect(isNvidiaSmiMessage(error)).toBe(true);
+        const error = parseNvidiaSmiMessage(line, 3);
+        // Checked for every line, not only the rare random one that is a message.
+        expect(error === undefined || (isNvidiaSmiMessage(error) && error.text === line.trimEnd() && error.lineNumber === 3)).toBe(true);
+      }),
+    );
+  });
+
+  it('recognises every message whatever its bus id, field, NVML error and trailing blanks (property)', () => {
+    const hex = (max: number, width: number) => fc.nat(max).map((n) => n.toString(16).toUpperCase().padStart(width, '0'));
+    const busId = fc.tuple(fc.constantFrom(4, 8), hex(0xff, 2), hex(0x1f, 2), hex(7, 1)).map(([w, bus, dev, fn]) => `${'0'.repeat(w)}:${bus}:${dev}.${fn}`);
+    const field = fc.stringMatching(/^[a-z][a-z0-9_.]{0,30}$/);
+    const nvml = fc.constantFrom(['GPU is lost', 'gpu_lost'], ['GPU requires reset', 'gpu_requires_reset'], ['Unknown Error', 'device_handle_failed'], ['Not Found', 'device_handle_failed']);
+    const message = fc.oneof(
+      fc.tuple(field).map(([name]) => ({ line: `Field "${name}" is not a valid field to query.`, reason: 'invalid_field', detail: { field: name } })),
+      fc.tuple(busId, fc.constantFrom(' ', ''), nvml).map(([id, gap, [text, reason]]) => ({
+        line: `Unable to determine the device handle for GPU${gap}${id}: ${text}`,
+        reason,
+        detail: { pciBusId: id, nvmlError: text },
+      })),
+      fc.constantFrom(
+        { line: 'Failed to initialize NVML: Driver/library version mismatch', reason: 'driver_version_mismatch', detail: { nvmlError: 'Driver/library version mismatch' } },
+        { line: 'Failed to initialize NVML: Unknown Error', reason: 'nvml_init_failed', detail: { nvmlError: 'Unknown Error' } },
+        { line: 'No devices were found', reason: 'no_devices', detail: {} },
+        { line: 'Not supported on the device(s)', reason: 'not_supported', detail: {} },
+      ),
+    );
+    fc.assert(
+      fc.property(message, fc.stringMatching(/^[ \t\r]{0,3}$/), fc.nat(1000), ({ line, reason, detail }, blanks, lineNumber) => {
+        const error = parseNvidiaSmiMessage(`${line}${blanks}`, lineNumber);
+        expect(error).toBeInstanceOf(NvsmiError);
+        expect(error).toMatchObject({ reason, text: line, lineNumber, ...detail });
       }),
     );
   });

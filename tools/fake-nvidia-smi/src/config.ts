@@ -55,6 +55,8 @@ export interface FakeConfig {
   readonly pmonDelayMs: number | undefined;
   /** pmon prints its header pair again after every N rows (0: only at the start). */
   readonly pmonHeaderEvery: number;
+  /** A file of `<capture pid> <pid>` lines read before each pmon interval: those rows report the given pid. */
+  readonly pmonPidsFile: string | undefined;
 }
 
 const FAIL_MODES: readonly FailMode[] = ['none', 'exit', 'hang', 'crash', 'garbage', 'gpu-lost', 'no-devices', 'no-driver', 'no-nvml', 'driver-mismatch'];
@@ -107,6 +109,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     pmonAfterTicks: count('PMON_AFTER_TICKS', 0),
     pmonDelayMs: read('PMON_DELAY_MS') === undefined ? undefined : count('PMON_DELAY_MS', 0),
     pmonHeaderEvery: count('PMON_HEADER_EVERY', PMON_HEADER_EVERY),
+    pmonPidsFile: read('PMON_PIDS_FILE'),
   };
 }
 

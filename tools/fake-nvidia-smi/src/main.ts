@@ -5,7 +5,7 @@ import { parseArgs, type Command } from './args.js';
 import { fileURLToPath } from 'node:url';
 import { FakeConfigError, latencyFor, parseConfig, type FakeConfig, type PmonFailMode } from './config.js';
 import { defaultFixturesDir, loadMachine, type Machine } from './machines.js';
-import { answerComputeApps, formatPmonInterval, NOT_SUPPORTED_CAPTURE, parsePmonReplay, pmonCaptureFile, pmonRowsFor, type PmonReplay } from './pmon.js';
+import { answerComputeApps, formatPmonInterval, NOT_SUPPORTED_CAPTURE, parsePidMap, parsePmonReplay, pmonCaptureFile, pmonRowsFor, remapPids, type PmonReplay } from './pmon.js';
 import { answerQuery, type CaptureTable } from './query.js';
 
 // nvidia-smi's words, from the captures and public reports (see README). They go to stdout unless
@@ -32,6 +32,16 @@ const EXIT_CODES: Record<Exclude<PmonFailMode, 'none' | 'hang' | 'garbage'>, num
   'no-nvml': 12,
   'driver-mismatch': 18,
 };
+
+/** The pid map of FAKE_NVIDIA_SMI_PMON_PIDS_FILE now; none while the file does not exist yet. */
+function readPidMap(file: string | undefined): Map<number, number> {
+  if (file === undefined) return new Map();
+  try {
+    return parsePidMap(readFileSync(file, 'utf8'));
+  } catch {
+    return new Map();
+  }
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -135,7 +145,8 @@ async function main(): Promise<void> {
         let printedRows = 0;
         for (let tick = 0; command.count === undefined || tick < command.count; tick++) {
           await sleep(start + tick * intervalMs - performance.now());
-          const interval = formatPmonInterval(layout, command.select, pmonRowsFor(replay, tick, command.gpus), printedRows, config.pmonHeaderEvery);
+          const rows = remapPids(pmonRowsFor(replay, tick, command.gpus), readPidMap(config.pmonPidsFile));
+          const interval = formatPmonInterval(layout, command.select, rows, printedRows, config.pmonHeaderEvery);
           printedRows = interval.printedRows;
           if (!(await emit(tick, interval.text, config.pmonFail, config.pmonAfterTicks))) return;
         }

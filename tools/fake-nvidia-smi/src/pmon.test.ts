@@ -1,8 +1,8 @@
 import { loadNvidiaSmiCapture, loadPmonCapture } from '@proj/fixtures';
-import { parseComputeApps, parsePmon } from '@proj/nvsmi-parser';
+import { parseComputeApps, parsePmon, type PmonRow } from '@proj/nvsmi-parser';
 import { describe, expect, it } from 'vitest';
 import { capturePrefix } from './machines.js';
-import { answerComputeApps, formatPmonHeader, formatPmonInterval, formatPmonRow, parsePmonReplay, pmonCaptureFile, pmonCaptureNames, pmonRowsFor } from './pmon.js';
+import { answerComputeApps, formatPmonHeader, formatPmonInterval, formatPmonRow, parsePidMap, parsePmonReplay, pmonCaptureFile, pmonCaptureNames, pmonRowsFor, remapPids } from './pmon.js';
 import { parseCaptureTable } from './query.js';
 
 const DATARHEI = loadPmonCapture('datarhei-core__pmon-s-um-ffmpeg-multisample').text;
@@ -77,5 +77,22 @@ describe('answerComputeApps', () => {
     const ray = pmonRowsFor(parsePmonReplay(RAY), 0, undefined);
     expect(answerComputeApps(ray, H100, ['pid', 'gpu_bus_id'], { noheader: true, nounits: false })).toEqual({ kind: 'ok', text: '7175, 00000000:00:09.0\n7175, [N/A]\n' });
     expect(answerComputeApps(rows, H100, ['pid', 'sm'], { noheader: false, nounits: false })).toEqual({ kind: 'invalid-field', message: 'Field "sm" is not a valid field to query.\n\n' });
+  });
+});
+
+describe('pid map (FAKE_NVIDIA_SMI_PMON_PIDS_FILE)', () => {
+  it('replaces the mapped pids and leaves the others and idle rows alone', () => {
+    const map = parsePidMap('7372 4242\nnot a line\n  20035   99 \n');
+    expect([...map]).toEqual([
+      [7372, 4242],
+      [20035, 99],
+    ]);
+    const rows = [
+      { gpuIndex: 0, pid: 7372, command: 'ffmpeg' },
+      { gpuIndex: 0, pid: 12176, command: 'ffmpeg' },
+      { gpuIndex: 1, pid: undefined, command: undefined },
+    ] as unknown as PmonRow[];
+    expect(remapPids(rows, map).map((row) => row.pid)).toEqual([4242, 12176, undefined]);
+    expect(remapPids(rows, new Map())).toBe(rows);
   });
 });

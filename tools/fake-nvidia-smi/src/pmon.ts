@@ -105,6 +105,25 @@ export function pmonRowsFor(replay: PmonReplay, tick: number, gpus: readonly num
 }
 
 /**
+ * Reads a pid map (`<capture pid> <pid>` per line; other lines ignored), so that a test can have pmon report a
+ * process it started. Pure.
+ */
+export function parsePidMap(text: string): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
+    if (match) map.set(Number(match[1]), Number(match[2]));
+  }
+  return map;
+}
+
+/** The rows with their pids replaced as `map` says. Pure. */
+export function remapPids(rows: readonly PmonRow[], map: ReadonlyMap<number, number>): readonly PmonRow[] {
+  if (map.size === 0) return rows;
+  return rows.map((row) => (row.pid !== undefined && map.has(row.pid) ? { ...row, pid: map.get(row.pid)! } : row));
+}
+
+/**
  * Prints interval `tick`: its rows, with the header pair before the first row of the run (`printedRows` 0) and again
  * after every `headerEvery` rows (0: never again), wherever that falls, as pmon re-prints it mid-interval in the
  * datarhei capture. Returns the text and the new row count. Pure.

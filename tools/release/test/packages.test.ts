@@ -152,6 +152,17 @@ describe.each(LIBRARIES)('$name', (library) => {
   }
 });
 
+/** The packages named in the front matter of the pending changesets (`.changeset/*.md`), sorted, each once. */
+function pendingChangesetPackages(): string[] {
+  const dir = join(repoRoot, '.changeset');
+  const names = new Set<string>();
+  for (const file of safeReaddir(dir).filter((f) => f.endsWith('.md') && f !== 'README.md')) {
+    const front = /^---\n([^]*?)\n---/.exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? '';
+    for (const match of front.matchAll(/^["']?(@?[^"':\s]+)["']?\s*:\s*(?:major|minor|patch)\s*$/gm)) names.add(match[1]!);
+  }
+  return [...names].sort();
+}
+
 function safeReaddir(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -164,12 +175,15 @@ describe('changesets', () => {
   it('`changeset status` works and would release only the published libraries', async () => {
     // Under nx, FORCE_COLOR is set; the names are read from plain text.
     const { stdout, stderr } = await run(bin('changeset'), ['status'], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
-    const released = [...stripVTControlCharacters(`${stdout}${stderr}`).matchAll(/^🦋 {2}- (\S+)$/gmu)].map((match) => match[1]);
+    const released = [...stripVTControlCharacters(`${stdout}${stderr}`).matchAll(/^🦋 {2}- (\S+)$/gmu)].map((match) => match[1]!).sort();
+    // Exactly the packages the pending changesets name (the loop below alone would pass on an empty list).
+    expect(released).toEqual(pendingChangesetPackages());
     for (const name of released) expect(LIBRARIES.map((library) => library.name)).toContain(name);
   });
 
   it('the libraries are public and everything else in the workspace is private', () => {
     const dirs = ['apps', 'packages', 'tools'].flatMap((top) => safeReaddir(join(repoRoot, top)).map((name) => join(top, name)));
+    const seen: string[] = [];
     for (const dir of dirs) {
       let manifest: { name: string; private?: boolean; publishConfig?: { access?: string } };
       try {
@@ -180,6 +194,9 @@ describe('changesets', () => {
       const published = LIBRARIES.some((library) => library.name === manifest.name);
       expect(manifest.private === true, `${dir} private`).toBe(!published);
       if (published) expect(manifest.publishConfig?.access, `${dir} publishConfig.access`).toBe('public');
+      seen.push(manifest.name);
     }
+    // Every library was found among the workspace's packages, and so checked above.
+    expect(LIBRARIES.map((library) => library.name).filter((name) => !seen.includes(name))).toEqual([]);
   });
 });

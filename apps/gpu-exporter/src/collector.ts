@@ -1,8 +1,9 @@
 import { silentLogger, type Collector, type HealthReport, type Logger, type SamplerTick } from '@proj/metrics-core/metrics';
 import { numberOf, textOf, type QueryRow } from '@proj/nvsmi-parser';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { createCountMirror } from './counts.js';
 import { GPU_METRICS } from './fields.js';
-import type { NvidiaSmiSource, SourceCounts, SourceStatus } from './source.js';
+import type { NvidiaSmiSource, SourceStatus } from './source.js';
 
 const LABELS = ['gpu_id', 'gpu_name', 'gpu_uuid'] as const;
 type GpuLabels = Record<(typeof LABELS)[number], string>;
@@ -110,25 +111,7 @@ export function createGpuCollector(options: GpuCollectorOptions): GpuCollector {
   const previousPower = new Map<string, { watts: number; atMs: number }>();
   let lastEnergy: TickGpuEnergy = { tickIndex: -1, gpus: [] };
   let report: HealthReport | undefined;
-  const seen = { restarts: 0, stalls: 0, exits: new Map<string, number>(), readErrors: new Map<string, number>() };
-
-  // Counters only go up: bring each to the source's cumulative count.
-  const countUp = (counts: SourceCounts): void => {
-    restarts.inc(counts.restarts - seen.restarts);
-    stalls.inc(counts.stalls - seen.stalls);
-    seen.restarts = counts.restarts;
-    seen.stalls = counts.stalls;
-    for (const [code, n] of counts.exits) {
-      const before = seen.exits.get(code) ?? 0;
-      if (n > before) exits.inc({ code }, n - before);
-      seen.exits.set(code, n);
-    }
-    for (const [reason, n] of counts.readErrors) {
-      const before = seen.readErrors.get(reason) ?? 0;
-      if (n > before) readErrors.inc({ reason }, n - before);
-      seen.readErrors.set(reason, n);
-    }
-  };
+  const countUp = createCountMirror({ restarts, stalls, exits, readErrors });
 
   /** Integrates each batch's power into energy; returns each GPU's joules and time covered this tick. */
   const integrate = (batches: readonly { rows: readonly QueryRow[]; atMs: number }[]): GpuEnergyInterval[] => {

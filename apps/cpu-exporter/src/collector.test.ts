@@ -2,8 +2,9 @@ import { materializePowercapTree, powercapTreeNames, loadPowercapTree, type Mate
 import { nodeSysfsIo, type SysfsIo } from '@proj/rapl-reader';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRaplCollector, type RaplCollectorOptions } from './collector.js';
 
 const trees: MaterializedTree[] = [];
@@ -196,5 +197,39 @@ describe('lastIntervals', () => {
     const zones = loadPowercapTree('amd-epyc-7401p').expect.zones;
     expect(intervals).toHaveLength(zones.length);
     expect(intervals.find((i) => i.id === 'intel-rapl:0')).toEqual({ source: 'rapl', id: 'intel-rapl:0', zone: 'package_0', package: '0', deltaJoules: 5, intervalMs: 1000 });
+  });
+});
+
+describe('the default clock', () => {
+  it('times intervals on the monotonic clock: a wall clock set back an hour leaves interval and power right', async () => {
+    const realDateNow = Date.now.bind(Date);
+    let shiftMs = 0;
+    const wallClock = vi.spyOn(Date, 'now').mockImplementation(() => realDateNow() + shiftMs);
+    try {
+      // No `now`: the collector's own default.
+      const tree = materializePowercapTree('intel-laptop-psys-symlinks');
+      trees.push(tree);
+      const registry = new Registry();
+      const collector = createRaplCollector({ sysfsRoot: tree.root, registry });
+      const before1 = performance.now();
+      collector.sample();
+      const after1 = performance.now();
+      tree.setEnergyUj('intel-rapl:0', 26963529117 + 5_000_000);
+      shiftMs = -3_600_000; // NTP or an operator sets the clock back an hour
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before2 = performance.now();
+      collector.sample();
+      const after2 = performance.now();
+
+      const interval = collector.lastIntervals().intervals.find((i) => i.id === 'intel-rapl:0');
+      expect(interval?.deltaJoules).toBe(5);
+      // The reads happened within these windows of the monotonic clock, whatever the wall clock said.
+      expect(interval!.intervalMs).toBeGreaterThanOrEqual(before2 - after1);
+      expect(interval!.intervalMs).toBeLessThanOrEqual(after2 - before1);
+      const watts = (await registry.getMetricsAsJSON()).find((m) => m.name === 'rapl_power_watts')!.values.find((v) => v.labels.zone === 'package_0')!.value;
+      expect(watts).toBeCloseTo(5 / (interval!.intervalMs / 1000), 9);
+    } finally {
+      wallClock.mockRestore();
+    }
   });
 });

@@ -107,7 +107,7 @@ export function formatHelp(program: string, description: string, specs: FlagSpec
     return [`--${name} ${spec.valueName}`, `${spec.description} (${notes.join(', ')})`];
   });
   rows.push(
-    ['--healthcheck', "ask the exporter running at --host/--port for /health; exit 0 if it answers 200 (for container healthchecks)"],
+    ['--healthcheck', 'ask the exporter running at --host/--port for /health (over TLS, pinned to the certificate of --web.config.file, when it has one); exit 0 if it answers 200 (for container healthchecks)'],
     ['--help', 'show this help and exit'],
     ['--version', 'print the version and exit'],
   );
@@ -181,7 +181,11 @@ export interface ExporterFlagsOptions {
   readonly intervalDescription: string;
 }
 
-/** The flags every exporter has (docs/ARCHITECTURE.md, "Command line"): --port, --host, --interval (100ms to 30s), --log-level. */
+/**
+ * The flags every exporter has (docs/ARCHITECTURE.md, "Command line"): --port, --host, --interval (100ms to 30s),
+ * --log-level, --web.config.file, and --healthcheck.user (its password only from `<envPrefix>_HEALTHCHECK_PASSWORD`,
+ * never on a command line that `ps` shows).
+ */
 export function exporterFlags(options: ExporterFlagsOptions) {
   const env = (name: string) => `${options.envPrefix}_${name}`;
   return {
@@ -201,6 +205,23 @@ export function exporterFlags(options: ExporterFlagsOptions) {
       env: env('LOG_LEVEL'),
       default: 'info' as LogLevel,
       parse: choiceParser(LOG_LEVELS),
+    },
+    'web.config.file': {
+      description:
+        "exporter-toolkit web configuration (TLS, client certificates, basic auth, headers); re-read when it changes and on SIGHUP",
+      valueName: 'PATH',
+      env: env('WEB_CONFIG_FILE'),
+      default: '',
+      defaultText: 'none: plain HTTP, no authentication',
+      parse: parseNonEmpty,
+    },
+    'healthcheck.user': {
+      description: `user --healthcheck authenticates as, with the password from ${env('HEALTHCHECK_PASSWORD')}`,
+      valueName: 'USER',
+      env: env('HEALTHCHECK_USER'),
+      default: '',
+      defaultText: 'none',
+      parse: parseNonEmpty,
     },
   } satisfies FlagSpecs;
 }

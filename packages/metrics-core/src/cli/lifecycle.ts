@@ -1,3 +1,6 @@
+import type { Server as TlsServer } from 'node:tls';
+import { createHttpsServerOptions, createWebConfigReloader, webConfigMiddleware, type LoadedWebConfig, type WebConfigReloader } from '@proj/web-config';
+import { Hono } from 'hono';
 import { ListenError, startServer, type FetchApp, type RunningServer } from '../http/server.js';
 import type { Logger } from '../metrics/log.js';
 import type { Sampler } from '../metrics/sampler.js';
@@ -28,6 +31,14 @@ export interface RunExporterOptions {
   readonly stopDeadlineMs?: number;
   /** How the process ends; process.exit by default. */
   readonly exit?: (code: number) => void;
+  /**
+   * A web configuration (loadWebConfig): TLS when it has `tls_server_config`, its rate limit, headers and basic
+   * auth before every route. It is re-read when its files change and on SIGHUP; a reload that fails keeps the one in
+   * force and logs why.
+   */
+  readonly webConfig?: LoadedWebConfig;
+  /** How often to look at the web configuration's files for a change. Default 5000; 0: only on SIGHUP. */
+  readonly webConfigPollIntervalMs?: number;
 }
 
 /** A running exporter. */
@@ -40,10 +51,11 @@ export interface ServingExporter {
 }
 
 /**
- * Takes the first sample, then listens: a scrape never finds an empty exporter. SIGTERM and SIGINT are handled from
+ * Listens, then starts the exporter and announces once its first sample is taken: the port opens at once whatever
+ * the sources do, and the announcement means a scrape finds a sampled exporter. SIGTERM and SIGINT are handled from
  * the start, before anything is spawned or announced: they stop what has started and exit 0; a stop that does not
  * finish within `stopDeadlineMs` exits 1 with a line saying so, so a hung stop never passes for a clean one. A failed
- * listen stops what started and throws ListenError.
+ * listen (before anything was started) stops and throws ListenError.
  */
 export async function runExporter(parts: ExporterParts, options: RunExporterOptions): Promise<ServingExporter> {
   const { logger } = options;
@@ -51,8 +63,10 @@ export async function runExporter(parts: ExporterParts, options: RunExporterOpti
   const deadlineMs = options.stopDeadlineMs ?? 900;
   let server: RunningServer | undefined;
   let stopping: Promise<void> | undefined;
+  let reloader: WebConfigReloader | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      reloader?.close();
       if (parts.close) await parts.close();
       else await parts.sampler.stop();
       await server?.close(400);
@@ -80,16 +94,44 @@ export async function runExporter(parts: ExporterParts, options: RunExporterOpti
       },
     );
   };
+  if (options.webConfig) {
+    reloader = createWebConfigReloader(options.webConfig, {
+      pollIntervalMs: options.webConfigPollIntervalMs ?? 5000,
+      onReload: (loaded) => logger.info('web configuration reloaded', { file: loaded.path, tls: loaded.config.tls !== null }),
+      onError: (error) => logger.warn('web configuration not reloaded: keeping the one in force', { error: error.message }),
+    });
+  }
+  // Node's default for SIGHUP ends the process; here it re-reads the web configuration, as exporters do.
+  const onHangup = (): void => {
+    if (reloader) void reloader.reload();
+    else logger.info('SIGHUP: no --web.config.file to re-read');
+  };
   if (options.handleSignals ?? true) {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
   }
 
-  await (parts.start ?? (() => parts.sampler.start()))();
-  // A signal during the start: the stop is under way and will exit; listening now would only race it.
+  const guarded = reloader === undefined ? undefined : guardApp(parts.app, reloader);
+  const tls = options.webConfig?.config.tls ? createHttpsServerOptions(options.webConfig) : undefined;
+  try {
+    server = await startServer(guarded ?? parts.app, {
+      host: options.host,
+      port: options.port,
+      // Certificate swaps on reload, and the client certificate checks OpenSSL's options cannot express.
+      ...(tls === undefined ? {} : { https: tls, beforeListen: (created) => void reloader!.attach(created as TlsServer) }),
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Listening comes first, whatever the sources do at start (nvidia-smi may take seconds to answer, or hang): until the
+  // first sample /metrics serves what the registry holds and /health says `starting`. The announcement still waits
+  // for the first sample, so whoever waits for it finds a sampled exporter.
+  // A signal during the start: the stop is under way and will exit; going on would only race it.
   if (stopping) await new Promise<never>(() => {});
   try {
-    server = await startServer(parts.app, { host: options.host, port: options.port });
+    await (parts.start ?? (() => parts.sampler.start()))();
   } catch (error) {
     await stop();
     throw error;
@@ -97,6 +139,14 @@ export async function runExporter(parts: ExporterParts, options: RunExporterOpti
   if (stopping) await new Promise<never>(() => {});
   (options.announce ?? ((url: string) => logger.info('listening', { address: url })))(server.url);
   return { url: server.url, port: server.port, server, stop };
+}
+
+/** `app` behind the web configuration in force: rate limit, headers and basic auth, then the routes. */
+function guardApp(app: FetchApp, reloader: WebConfigReloader): FetchApp {
+  const guarded = new Hono();
+  guarded.use('*', webConfigMiddleware(() => reloader.current().config));
+  guarded.all('*', (c) => app.fetch(c.req.raw, c.env as never));
+  return guarded;
 }
 
 export { ListenError };

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 
 /** Anything with a fetch handler: a Hono app. */
@@ -18,14 +19,19 @@ export interface StartServerOptions {
   readonly headersTimeoutMs?: number;
   /** And this long for the whole request. */
   readonly requestTimeoutMs?: number;
+  /** Serve HTTPS with these options (certificate, key, client certificate policy: createHttpsServerOptions). */
+  readonly https?: HttpsServerOptions;
+  /** Called with the server before it listens (to attach a web configuration reloader before any connection). */
+  readonly beforeListen?: (server: Server | HttpsServer) => void;
 }
 
 /** A listening server. */
 export interface RunningServer {
-  readonly server: Server;
+  /** An https.Server (a tls.Server too) when `https` was given. */
+  readonly server: Server | HttpsServer;
   /** The port bound (useful with port 0). */
   readonly port: number;
-  /** `http://host:port`. */
+  /** `http://host:port`, or `https://` when serving TLS. */
   readonly url: string;
   /** Stops accepting, closes idle connections at once and the rest after `graceMs`; resolves when closed. */
   close(graceMs?: number): Promise<void>;
@@ -59,19 +65,28 @@ function describeListenCode(code: string): string {
   }
 }
 
-/** Serves `app` over HTTP/1.1 with timeouts fit for an exporter facing scrapers and the odd stuck client. */
+/**
+ * Serves `app` over HTTP/1.1 (HTTPS when `https` is given) with timeouts fit for an exporter facing scrapers and the
+ * odd stuck client.
+ */
 export function startServer(app: FetchApp, options: StartServerOptions): Promise<RunningServer> {
+  const serverOptions = {
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 15_000,
+    // How often Node checks the two timeouts above; its default (30 s) lets idle sockets pile up.
+    connectionsCheckingInterval: 2_000,
+  };
   const server = createAdaptorServer({
     fetch: app.fetch as never,
-    serverOptions: {
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
-      // How often Node checks the two timeouts above; its default (30 s) lets idle sockets pile up.
-      connectionsCheckingInterval: 2_000,
-    },
-  }) as Server;
+    // An HTTP/1.0 request may come without a Host header; plain Node serves it, so must we (the routes ignore the host).
+    hostname: 'localhost',
+    ...(options.https === undefined
+      ? { serverOptions }
+      : { createServer: createHttpsServer as never, serverOptions: { ...options.https, ...serverOptions } }),
+  }) as Server | HttpsServer;
   server.maxHeadersCount = 64;
+  options.beforeListen?.(server);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(new ListenError(address, error.code ?? 'UNKNOWN', error));
@@ -83,7 +98,7 @@ export function startServer(app: FetchApp, options: StartServerOptions): Promise
       resolve({
         server,
         port,
-        url: `http://${host}:${port}`,
+        url: `${options.https === undefined ? 'http' : 'https'}://${host}:${port}`,
         close(graceMs = 500) {
           return new Promise<void>((done) => {
             server.close(() => done());

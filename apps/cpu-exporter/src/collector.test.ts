@@ -1,6 +1,6 @@
 import { materializePowercapTree, powercapTreeNames, loadPowercapTree, type MaterializedTree } from '@proj/fixtures';
 import { nodeSysfsIo, type SysfsIo } from '@proj/rapl-reader';
-import { renameSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
@@ -152,12 +152,13 @@ describe('createRaplCollector', () => {
     expect(collector.health().status).toBe('ok');
   });
 
-  it('drops a vanished zone at once and takes it back, energy total continuing, when it returns', async () => {
+  it('drops a vanished zone at once and takes it back, continuing from its last reading, when it returns', async () => {
     const { tree, at, value } = setup('procfs-intel-hex-id', { rediscoverEveryMs: 60_000 });
     const dir = tree.zoneDir('intel-rapl:a');
     const hidden = join(tree.root, 'hidden-zone');
+    const start = 240422366267;
     at(0);
-    tree.setEnergyUj('intel-rapl:a', 240422366267 + 1_000_000);
+    tree.setEnergyUj('intel-rapl:a', start + 1_000_000);
     at(1000);
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(1);
     renameSync(dir, hidden);
@@ -167,15 +168,68 @@ describe('createRaplCollector', () => {
     expect(await value('rapl_zones_discovered')).toBe(2);
     expect(await value('rapl_power_watts', { zone: 'package_10' })).toBeUndefined();
     renameSync(hidden, dir);
-    tree.setEnergyUj('intel-rapl:a', 5_000_000); // the driver came back with a fresh counter
+    tree.setEnergyUj('intel-rapl:a', start + 61_000_000); // the counter ran on while the zone was away: 1 W
     at(62_000); // not yet time to look again (last looked at 3000)
     expect(await value('rapl_zones_discovered')).toBe(2);
     at(63_000);
     expect(await value('rapl_zones_discovered')).toBe(3);
-    tree.setEnergyUj('intel-rapl:a', 7_000_000);
+    // Within the gap limit: the 60 J used while away are kept.
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(61);
+    tree.setEnergyUj('intel-rapl:a', start + 63_000_000);
     at(64_000);
     expect(await value('rapl_power_watts', { zone: 'package_10' })).toBe(2);
-    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(3);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(63);
+  });
+
+  it('keeps ~all the energy of a zone flapping for 25 s at 20 W (vanishing for less than the gap limit each time)', async () => {
+    const { tree, at, value } = setup('procfs-intel-hex-id', { rediscoverEveryMs: 1000 });
+    const dir = tree.zoneDir('intel-rapl:a');
+    const hidden = join(tree.root, 'hidden-zone');
+    const start = 240422366267;
+    const away = new Set([3, 4, 8, 12, 13, 14, 18, 21, 22]);
+    let present = true;
+    for (let s = 0; s <= 25; s++) {
+      const shouldBe = !away.has(s);
+      if (shouldBe !== present) renameSync(shouldBe ? hidden : dir, shouldBe ? dir : hidden);
+      present = shouldBe;
+      // 20 W, whether or not the zone is visible: the counter is the hardware's.
+      writeFileSync(join(present ? dir : hidden, 'energy_uj'), `${start + s * 20_000_000}\n`);
+      at(s * 1000);
+      if (!present) expect(await value('rapl_power_watts', { zone: 'package_10' })).toBeUndefined(); // gone for now
+    }
+    expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBeCloseTo(500, 6);
+  });
+
+  it('still refuses a counter that went back while the zone was away (a reset, not a wrap)', async () => {
+    const { tree, at, value } = setup('procfs-intel-hex-id', { rediscoverEveryMs: 1000 });
+    const dir = tree.zoneDir('intel-rapl:a');
+    const hidden = join(tree.root, 'hidden-zone');
+    const start = 240422366267;
+    at(0);
+    renameSync(dir, hidden);
+    at(1000);
+    at(2000);
+    renameSync(hidden, dir);
+    tree.setEnergyUj('intel-rapl:a', start - 1); // stepped back: a full wrap in 3 s would be 87 kW
+    at(3000);
+    expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(1);
+    expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(0);
+  });
+
+  it('names the zones whose labels collided on /health', () => {
+    const base = loadPowercapTree('intel-laptop-psys-symlinks');
+    const files = { ...base.files };
+    const symlinks = { ...base.symlinks };
+    files['devices/virtual/powercap/intel-rapl/intel-rapl:2/name'] = 'PSYS\n';
+    files['devices/virtual/powercap/intel-rapl/intel-rapl:2/energy_uj'] = '1000\n';
+    files['devices/virtual/powercap/intel-rapl/intel-rapl:2/max_energy_range_uj'] = '262143328850\n';
+    symlinks['class/powercap/intel-rapl:2'] = '../../devices/virtual/powercap/intel-rapl/intel-rapl:2';
+    const tree = materializePowercapTree({ ...base, name: 'colliding', files, symlinks });
+    trees.push(tree);
+    const collector = createRaplCollector({ sysfsRoot: tree.root, registry: new Registry(), now: () => 0 });
+    collector.sample();
+    expect(collector.health().details?.zone_label_collisions).toEqual([{ id: 'intel-rapl:2', zone: 'psys_intel_rapl_2', collides_with: 'intel-rapl:1' }]);
   });
 });
 

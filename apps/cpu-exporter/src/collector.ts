@@ -133,7 +133,10 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
       const still = after.get(id);
       if (still && still.zone === zone.zone && still.package === zone.package) continue;
       power.remove(labelsOf(zone));
-      meter.forget(id);
+      // A zone that comes back continues from its last reading: the hardware counter ran on while it was away, and
+      // the meter's gap and plausibility rules already refuse an interval too long or a counter that was reset.
+      // Only an id that now names another zone starts over.
+      if (still) meter.forget(id);
       logger.info('RAPL zone gone', { id, zone: zone.zone, package: zone.package });
     }
     for (const [id, zone] of after) {
@@ -208,6 +211,9 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
           : '';
         reasons.push(`${lastFailures.size} of ${zones.length} RAPL zones unreadable: ${what}${hint}`);
       }
+      // Distinct zones whose names give the same label are kept apart (the later one's label carries its id): say
+      // which, since that label is not the one a dashboard would guess from the name.
+      const collisions = discovery.collisions.map((c) => ({ id: c.id, zone: c.zone, collides_with: c.collidesWith }));
       return {
         status: reasons.length === 0 ? 'ok' : 'degraded',
         reasons,
@@ -220,6 +226,7 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
             ...(z.package === undefined ? {} : { package: z.package }),
             readable: !lastFailures.has(z.id),
           })),
+          ...(collisions.length === 0 ? {} : { zone_label_collisions: collisions }),
         },
       };
     },

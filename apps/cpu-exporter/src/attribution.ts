@@ -2,7 +2,7 @@ import { createAttributor, type AttributionSnapshot, type CgroupSample, type Pro
 import { silentLogger, type Collector, type HealthReport, type Logger, type SamplerTick } from '@proj/metrics-core/metrics';
 import { createProcessScanner, openProcfs, type ProcessScanner, type ProcIo } from '@proj/proc-reader';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createCgroupTracker, type CgroupTracker } from './cgroups.js';
+import { createCgroupTracker, describeMatch, type CgroupTracker } from './cgroups.js';
 import type { EnergyInterval, EnergySource } from './collector.js';
 
 /** Options for createAttributionCollector. */
@@ -51,8 +51,6 @@ const zoneKeyOf = (interval: EnergyInterval): string => `${interval.source}:${in
 const zoneLabelsOf = (interval: EnergyInterval): ZoneLabels =>
   interval.package === undefined ? { source: interval.source, zone: interval.zone } : { source: interval.source, zone: interval.zone, package: interval.package };
 
-/** A regex's source as a user wrote it, for /health and the landing page. */
-export const describeMatch = (re: RegExp | null): string | null => (re === null ? null : re.source);
 
 /**
  * Creates the attribution collector (docs/ARCHITECTURE.md, "Where a new source goes"): each tick it takes the energy

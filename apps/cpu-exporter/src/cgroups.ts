@@ -3,6 +3,9 @@ import { silentLogger, type Logger } from '@proj/metrics-core/metrics';
 import { openCgroupFs, type CgroupLayout, type ProcIo } from '@proj/proc-reader';
 import { performance } from 'node:perf_hooks';
 
+/** A pattern as the user wrote it, for /health (RegExp.source escapes each `/`); null when off. */
+export const describeMatch = (re: RegExp | null): string | null => (re === null ? null : re.source.replace(/\\\//g, '/'));
+
 /** Options for createCgroupTracker. */
 export interface CgroupTrackerOptions {
   readonly cgroupRoot: string;
@@ -84,7 +87,7 @@ export function createCgroupTracker(options: CgroupTrackerOptions): CgroupTracke
       return {
         problem,
         details: {
-          match: options.match.source,
+          match: describeMatch(options.match)!,
           cgroup_root: options.cgroupRoot,
           mode: layout?.mode ?? null,
           hierarchy: cpu?.dir ?? null,

@@ -189,7 +189,7 @@ describe('createPmonCollector', () => {
     expect(labels.every((l) => l.comm === 'ffmpeg' && l.container_id === '')).toBe(true);
   });
 
-  it('gives all energy to unattributed and withdraws the process series when pmon goes quiet', async () => {
+  it('gives all energy to unattributed and withdraws the gauges when pmon goes quiet, keeping the process counters', async () => {
     const c = setup();
     c.setGroupState('running');
     c.arrive(INTERVALS[0]!);
@@ -198,7 +198,10 @@ describe('createPmonCollector', () => {
     c.tickAt(10_000, 20); // 9 s without an interval: past max(3 x 1 s, 5 s)
     expect((await c.sumOf('energy_gpu_unattributed_joules_total')) - before).toBe(20);
     expect(await c.values('gpu_process_utilization_percent')).toEqual([]);
-    expect(await c.values('energy_process_gpu_joules_total')).toEqual([]);
+    expect(await c.values('gpu_process_memory_used_bytes')).toEqual([]);
+    // Kept, not grown: Σ processes + unattributed stays the GPU's energy through the outage.
+    expect(await c.sumOf('energy_process_gpu_joules_total')).toBe(42);
+    expect((await c.sumOf('energy_process_gpu_joules_total')) + (await c.sumOf('energy_gpu_unattributed_joules_total'))).toBe(c.totalJoules());
     expect(await c.values('gpu_exporter_pmon_up')).toEqual([{ labels: {}, value: 0 }]);
     expect(c.collector.health().reasons[0]).toContain('no interval from nvidia-smi pmon for GPU 0');
   });

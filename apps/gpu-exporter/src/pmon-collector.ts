@@ -251,7 +251,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
         logger.warn('GPU energy is not of this tick: the pmon collector must come after the GPU collector', { tick: tickIndex, energy_tick: gpuEnergy.tickIndex });
       }
 
-      // Gauges from the latest intervals; a process no fresh interval lists has ended: its series go.
+      // Gauges from the fresh intervals only; a process a fresh interval no longer lists has ended: its series go.
       utilisation.reset();
       memory.reset();
       const current = new Set<string>();
@@ -270,12 +270,15 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
           if (p.row.fbMiB !== undefined) memory.set(p.labels, p.row.fbMiB * MIB);
         }
       }
+      // Only a fresh interval can say a process ended: while pmon is quiet its counters stay (and stop growing, the
+      // energy going to unattributed), so that the sum stays whole through a pmon restart.
+      const ended = (key: string) => !current.has(key) && byGpu.has(Number(key.slice(0, key.indexOf('/'))));
       for (const [key, labels] of exported) {
-        if (current.has(key)) continue;
+        if (!ended(key)) continue;
         processEnergy.remove(labels);
         exported.delete(key);
       }
-      for (const key of procViews.keys()) if (!current.has(key)) procViews.delete(key);
+      for (const key of procViews.keys()) if (ended(key)) procViews.delete(key);
 
       const running = status.groups.filter((g) => g.state === 'running');
       const staleGroups = running

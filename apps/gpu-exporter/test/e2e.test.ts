@@ -17,7 +17,8 @@ describe.each([
   ['rtx-2080-super-465', 'a 465 driver without encoder/decoder utilisation fields'],
 ])('gpu_exporter on %s (%s)', (capture) => {
   it('serves /metrics equal to the golden file (time-dependent values masked)', async () => {
-    const server = await start({ FAKE_NVIDIA_SMI_CAPTURE: capture, FAKE_NVIDIA_SMI_STATE: 'load' }, '--interval', '200ms');
+    // A driver whose pmon is not supported: pmon is probed and left off, and /metrics is what it was before pmon.
+    const server = await start({ FAKE_NVIDIA_SMI_CAPTURE: capture, FAKE_NVIDIA_SMI_STATE: 'load', FAKE_NVIDIA_SMI_PMON_FAIL: 'not-supported' }, '--interval', '200ms');
     await until(async () => sampleValue(await scrape(server), 'gpu_exporter_sampler_ticks_total')! >= 2);
     const body = await scrape(server);
     expect(sampleValue(body, 'gpu_exporter_nvidia_smi_up')).toBe(1);
@@ -79,9 +80,9 @@ describe('gpu_exporter process', () => {
     await until(() => server.fake.pids().length === 0, 2000);
   });
 
-  it('exits 0 within a second of SIGTERM and leaves no nvidia-smi behind', async () => {
+  it('exits 0 within a second of SIGTERM and leaves no nvidia-smi behind, pmon included', async () => {
     const server = await start({});
-    await until(() => server.fake.pids().length === 1);
+    await until(() => server.fake.pids('query').length === 1 && server.fake.pids('pmon').length === 1);
     const { code, ms } = await server.stop('SIGTERM');
     expect(code).toBe(0);
     expect(ms).toBeLessThan(1000);
@@ -106,7 +107,7 @@ describe('gpu_exporter process', () => {
 
   it('leaves no nvidia-smi behind when it is killed with SIGKILL, even one that hangs', async () => {
     const server = await start({ FAKE_NVIDIA_SMI_FAIL: 'hang', FAKE_NVIDIA_SMI_AFTER_TICKS: '1' });
-    await until(() => server.fake.pids().length === 1);
+    await until(() => server.fake.pids('query').length === 1 && server.fake.pids('pmon').length === 1);
     await server.stop('SIGKILL');
     await until(() => server.fake.pids().length === 0, 5000);
   });
@@ -116,6 +117,8 @@ describe('gpu_exporter process', () => {
     [['--port', '-1'], 'gpu_exporter: --port: "-1" is not a port number (0-65535)'],
     [['--interval', '10ms'], 'gpu_exporter: --interval: 10ms is out of range (100ms to 30s)'],
     [['--nvidia-smi', ''], 'gpu_exporter: --nvidia-smi: must not be empty'],
+    [['--pmon', 'maybe'], 'gpu_exporter: --pmon: "maybe" is not one of auto, on, off'],
+    [['--attribute-processes', '^(ffmpeg'], 'gpu_exporter: --attribute-processes: "^(ffmpeg" is not a regular expression (Invalid regular expression: /^(ffmpeg/: Unterminated group)'],
   ])('exits 2 with one clear line for %j', async (args, line) => {
     const { code, stderr } = await runToExit(ENTRY, args);
     expect(code).toBe(2);

@@ -16,8 +16,8 @@ export const FAKE_DIR = fileURLToPath(new URL('../../../tools/fake-nvidia-smi/',
 export interface PrivateFake {
   /** Pass this as --nvidia-smi. */
   readonly path: string;
-  /** The fake nvidia-smi processes running now. */
-  pids(): number[];
+  /** The fake nvidia-smi processes running now: all, or only the `pmon` ones, or only the others (`query`). */
+  pids(kind?: 'pmon' | 'query'): number[];
   /** Kills whatever is left (a test that failed half-way may have orphaned a hung one) and removes the copy. */
   remove(): void;
 }
@@ -28,10 +28,11 @@ export function privateFake(): PrivateFake {
   copyFileSync(join(FAKE_DIR, 'nvidia-smi'), join(dir, 'nvidia-smi'));
   symlinkSync(join(FAKE_DIR, 'dist'), join(dir, 'dist'));
   const script = join(dir, 'dist', 'nvidia-smi.js');
-  const pids = () =>
+  const pids = (kind?: 'pmon' | 'query') =>
     execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
       .split('\n')
       .filter((line) => line.includes(script))
+      .filter((line) => kind === undefined || / pmon( |$)/.test(line) === (kind === 'pmon'))
       .map((line) => Number(line.trim().split(' ')[0]));
   return {
     path: join(dir, 'nvidia-smi'),

@@ -47,6 +47,8 @@ describe('checkZoneArithmetic', () => {
     'sum(node_rapl_package_joules_total) + sum(node_rapl_core_joules_total)',
     'histogram_quantile(0.99, sum by (le) (rate(cpu_exporter_sampler_lag_seconds_bucket[1m])))',
     'sum(rapl_power_watts{zone=~"package_.*"}) or vector(0)',
+    'sum by (instance, pid, comm) (rate(energy_process_cpu_joules_total{zone=~"package_.*"}[1m]))',
+    'sum by (instance, cgroup) (increase(energy_cgroup_cpu_joules_total{zone=~"package_.*"}[1h]))',
   ])('accepts %s', (expr) => {
     expect(checkZoneArithmetic(expr, layouts)).toEqual([]);
   });
@@ -61,6 +63,9 @@ describe('checkZoneArithmetic', () => {
     ['sum(rapl_power_watts{zone=~"core|uncore"}) + on() sum(rapl_power_watts{zone="core"})', /counts zone core \(package 0\) twice/],
     ['sum(rapl_power_watts{zone=~"package_.*"} or rapl_power_watts{zone="psys"})', /adds psys/],
     ['sum(rapl_power_watts{zone=~"package_0|package_0_die_0", package="0"}) + sum(rapl_power_watts{zone="package_0"})', /twice/],
+    // The attribution's counters split a zone: summing them over zones double-counts as RAPL's would.
+    ['sum by (pid) (increase(energy_process_cpu_joules_total[1h]))', /own subzone|psys/],
+    ['sum by (instance) (rate(energy_node_cpu_active_joules_total{zone=~"package_.*|psys"}[1m]))', /adds psys/],
   ])('rejects %s', (expr, message) => {
     const problems = checkZoneArithmetic(expr, layouts);
     expect(problems.length).toBeGreaterThan(0);

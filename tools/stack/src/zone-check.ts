@@ -3,8 +3,16 @@ import { parser } from '@prometheus-io/lezer-promql';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
-/** The metrics whose series carry a RAPL `zone` (and `package`) label. */
-export const RAPL_ZONE_METRICS = ['rapl_power_watts', 'rapl_energy_joules_total'] as const;
+/** The metrics whose series carry a RAPL `zone` (and `package`) label: RAPL's own, and the attribution's split of it. */
+export const RAPL_ZONE_METRICS = [
+  'rapl_power_watts',
+  'rapl_energy_joules_total',
+  'energy_node_cpu_active_joules_total',
+  'energy_node_cpu_idle_joules_total',
+  'energy_process_cpu_joules_total',
+  'energy_container_cpu_joules_total',
+  'energy_cgroup_cpu_joules_total',
+] as const;
 
 /** One zone a host exports. */
 export interface LayoutZone {

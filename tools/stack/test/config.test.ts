@@ -163,7 +163,7 @@ describe('grafana provisioning', () => {
     const providers = parse(readFileSync(infraPaths.grafanaDashboardProviders, 'utf8')) as { providers: Array<{ options: { path: string } }> };
     expect(compose.services.grafana!.volumes).toContain(`../grafana/dashboards:${providers.providers[0]!.options.path}:ro`);
     expect(compose.services.grafana!.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
-    expect(dashboards.map((d) => d.file)).toEqual(['cpu-power.json', 'exporter-health.json', 'fleet.json', 'gpu-power.json']);
+    expect(dashboards.map((d) => d.file)).toEqual(['cpu-power.json', 'energy-per-stream.json', 'exporter-health.json', 'fleet.json', 'gpu-power.json']);
     expect(new Set(dashboards.map((d) => d.uid)).size).toBe(dashboards.length);
   });
 

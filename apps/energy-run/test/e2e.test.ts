@@ -3,7 +3,7 @@
 import { materializePowercapTree, runCommand, until, type CommandExit } from '@proj/fixtures';
 import { createEnergyWriter } from '@proj/stack';
 import { spawnGroup } from '@proj/subprocess';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -223,6 +223,20 @@ describe('command line', () => {
   });
 });
 
+/** The pids of live processes whose environment holds `entry` (KEY=value). */
+function processesWithEnv(entry: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
+      } catch {
+        return false; // ended, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
 describe('GPU (fake nvidia-smi replaying 5 ffmpeg processes)', () => {
   const gpuRun = (env: Record<string, string>, script: string) =>
     energyRun(['--json', '-', '--', 'sh', '-c', script], { ENERGY_RUN_NVIDIA_SMI: FAKE_NVIDIA_SMI, FAKE_NVIDIA_SMI_PMON_DELAY_MS: '200', ...env });
@@ -239,6 +253,8 @@ describe('GPU (fake nvidia-smi replaying 5 ffmpeg processes)', () => {
     expect(gpu!.attributed_joules).toBeGreaterThan(0);
     expect(gpu!.attributed_joules).toBeLessThan(gpu!.joules); // the 4 other ffmpeg processes keep theirs
     expect(result.stderr).toMatch(/J {4}the command's share, GPU 0 /);
+    // Both nvidia-smi children are gone with energy-run: no process left has this run's pid file in its environment.
+    expect(processesWithEnv(`FAKE_NVIDIA_SMI_PMON_PIDS_FILE=${pids}`)).toEqual([]);
   });
 
   it('gives nothing to a command pmon does not report', async () => {

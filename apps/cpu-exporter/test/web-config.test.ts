@@ -247,4 +247,21 @@ describe('cpu_exporter --healthcheck with a web configuration', () => {
     expect(impostor.code).toBe(1);
     expect(impostor.stdout).toContain('did not present the certificate of --web.config.file');
   });
+
+  it('shows a client certificate when the web configuration requires one', async () => {
+    const w = workshop();
+    const ca = w.ca('ca');
+    installServerCert(w, serverLeaf(w, 'leaf', ca));
+    const client = w.leaf('client', { ca, cn: 'healthcheck', sans: ['DNS:healthcheck'], usage: 'clientAuth' });
+    const file = writeConfig(
+      w,
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${ca.certFile}\n`,
+    );
+    const server = await start(tree('amd-epyc-7401p'), '--web.config.file', file);
+    const args = ['--healthcheck', '--host', '127.0.0.1', '--port', new URL(server.url).port, '--web.config.file', file];
+    expect((await runToExit(ENTRY, args)).code).toBe(1);
+    const shown = await runToExit(ENTRY, args, { CPU_EXPORTER_HEALTHCHECK_CLIENT_CERT_FILE: client.certFile, CPU_EXPORTER_HEALTHCHECK_CLIENT_KEY_FILE: client.keyFile });
+    expect(shown.stdout).toContain(': 200 ');
+    expect(shown.code).toBe(0);
+  });
 });

@@ -183,8 +183,9 @@ export interface ExporterFlagsOptions {
 
 /**
  * The flags every exporter has (docs/ARCHITECTURE.md, "Command line"): --port, --host, --interval (100ms to 30s),
- * --log-level, --web.config.file, and --healthcheck.user (its password only from `<envPrefix>_HEALTHCHECK_PASSWORD`,
- * never on a command line that `ps` shows).
+ * --log-level, --web.config.file, and what --healthcheck needs to pass a web configuration: --healthcheck.user (its
+ * password only from `<envPrefix>_HEALTHCHECK_PASSWORD`, never on a command line that `ps` shows) and a client
+ * certificate (--healthcheck.client-cert-file, --healthcheck.client-key-file).
  */
 export function exporterFlags(options: ExporterFlagsOptions) {
   const env = (name: string) => `${options.envPrefix}_${name}`;
@@ -219,6 +220,22 @@ export function exporterFlags(options: ExporterFlagsOptions) {
       description: `user --healthcheck authenticates as, with the password from ${env('HEALTHCHECK_PASSWORD')}`,
       valueName: 'USER',
       env: env('HEALTHCHECK_USER'),
+      default: '',
+      defaultText: 'none',
+      parse: parseNonEmpty,
+    },
+    'healthcheck.client-cert-file': {
+      description: '--healthcheck shows this client certificate (PEM), for a web configuration that requires one',
+      valueName: 'PATH',
+      env: env('HEALTHCHECK_CLIENT_CERT_FILE'),
+      default: '',
+      defaultText: 'none',
+      parse: parseNonEmpty,
+    },
+    'healthcheck.client-key-file': {
+      description: "the key of --healthcheck.client-cert-file (PEM)",
+      valueName: 'PATH',
+      env: env('HEALTHCHECK_CLIENT_KEY_FILE'),
       default: '',
       defaultText: 'none',
       parse: parseNonEmpty,

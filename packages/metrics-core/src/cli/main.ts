@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadWebConfig, WebConfigError, type LoadedWebConfig } from '@proj/web-config';
 import { runCommandLine, type FlagSpecs, type FlagValues, type ProgramInfo } from './flags.js';
 import { runHealthcheck } from '../http/healthcheck.js';
@@ -5,7 +6,15 @@ import { ListenError, runExporter, type ExporterParts } from './lifecycle.js';
 import { createLogger, type Logger, type LogLevel } from '../metrics/log.js';
 
 /** The flags runExporterMain reads itself; exporterFlags() provides them. */
-type MainFlags = { port: number; host: string; 'log-level': LogLevel; 'web.config.file': string; 'healthcheck.user': string };
+type MainFlags = {
+  port: number;
+  host: string;
+  'log-level': LogLevel;
+  'web.config.file': string;
+  'healthcheck.user': string;
+  'healthcheck.client-cert-file': string;
+  'healthcheck.client-key-file': string;
+};
 
 /** Options for runExporterMain. */
 export interface ExporterMainOptions<S extends FlagSpecs> {
@@ -34,11 +43,13 @@ export function runExporterMain<S extends FlagSpecs>(options: ExporterMainOption
     if (healthcheck) {
       const passwordEnv = (options.flags['healthcheck.user']?.env ?? 'HEALTHCHECK_USER').replace(/USER$/, 'PASSWORD');
       const user = flags['healthcheck.user'];
+      const clientCertificate = readClientCertificate(program, flags['healthcheck.client-cert-file'], flags['healthcheck.client-key-file']);
       process.exit(
         await runHealthcheck({
           host: flags.host,
           port: flags.port,
           ...(webConfig?.tlsMaterial ? { pinnedCertificate: webConfig.tlsMaterial.cert } : {}),
+          ...(clientCertificate === undefined ? {} : { clientCertificate }),
           ...(user === '' ? {} : { credentials: { user, password: process.env[passwordEnv] ?? '' } }),
         }),
       );
@@ -66,6 +77,21 @@ export function runExporterMain<S extends FlagSpecs>(options: ExporterMainOption
     process.stderr.write(`${program}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });
+}
+
+/** The healthcheck's client certificate and key, both or neither; one line and exit 2 when they cannot be read. */
+function readClientCertificate(program: string, certFile: string, keyFile: string): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === '' && keyFile === '') return undefined;
+  if (certFile === '' || keyFile === '') {
+    process.stderr.write(`${program}: --healthcheck.client-cert-file and --healthcheck.client-key-file go together\n`);
+    return process.exit(2);
+  }
+  try {
+    return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  } catch (error) {
+    process.stderr.write(`${program}: --healthcheck.client-cert-file: ${(error as Error).message}\n`);
+    return process.exit(2);
+  }
 }
 
 /** The web configuration named by --web.config.file, or undefined; one line and exit 2 when it cannot be loaded. */

@@ -102,11 +102,13 @@ describe('exporterFlags', () => {
       'log-level': 'DEMO_EXPORTER_LOG_LEVEL',
       'web.config.file': 'DEMO_EXPORTER_WEB_CONFIG_FILE',
       'healthcheck.user': 'DEMO_EXPORTER_HEALTHCHECK_USER',
+      'healthcheck.client-cert-file': 'DEMO_EXPORTER_HEALTHCHECK_CLIENT_CERT_FILE',
+      'healthcheck.client-key-file': 'DEMO_EXPORTER_HEALTHCHECK_CLIENT_KEY_FILE',
     });
     const parsed = parseFlags(flags, [], { DEMO_EXPORTER_INTERVAL: '250ms', DEMO_EXPORTER_WEB_CONFIG_FILE: '/etc/web.yml' });
     expect(parsed).toEqual({
       kind: 'run',
-      values: { port: 9600, host: '0.0.0.0', interval: 250, 'log-level': 'info', 'web.config.file': '/etc/web.yml', 'healthcheck.user': '' },
+      values: { port: 9600, host: '0.0.0.0', interval: 250, 'log-level': 'info', 'web.config.file': '/etc/web.yml', 'healthcheck.user': '', 'healthcheck.client-cert-file': '', 'healthcheck.client-key-file': '' },
     });
     expect(parseFlags(flags, ['--web.config.file', 'a.yml'], {})).toMatchObject({ values: { 'web.config.file': 'a.yml' } });
     expect(() => parseFlags(flags, ['--web.config.file', 'a.yml', '--web.config.file=b.yml'], {})).toThrow('--web.config.file: given more than once');

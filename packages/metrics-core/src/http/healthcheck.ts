@@ -14,6 +14,8 @@ export interface HealthcheckTarget {
    * own exporter on loopback, whose certificate names a host name, not 127.0.0.1, and may come from a private CA.
    */
   readonly pinnedCertificate?: Buffer;
+  /** A client certificate and its key (PEM), for an exporter that requires one. */
+  readonly clientCertificate?: { readonly cert: Buffer; readonly key: Buffer };
   /** Basic authentication, sent only once the server is known (plain HTTP, or TLS with the pinned certificate). */
   readonly credentials?: { readonly user: string; readonly password: string };
 }
@@ -55,7 +57,13 @@ function get(host: string, target: HealthcheckTarget): Promise<{ status: number;
         : {
             // The request (and its credentials) goes out only after the server showed the pinned certificate.
             createConnection: (_options: unknown, done: (error: Error | null, socket?: Socket) => void) => {
-              const socket = tlsConnect({ host, port: target.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+              const socket = tlsConnect({
+                host,
+                port: target.port,
+                rejectUnauthorized: false,
+                ALPNProtocols: ['http/1.1'],
+                ...(target.clientCertificate === undefined ? {} : { cert: target.clientCertificate.cert, key: target.clientCertificate.key }),
+              });
               socket.once('error', (error) => done(error));
               socket.once('secureConnect', () => {
                 const presented = socket.getPeerCertificate().raw as Buffer | undefined;

@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import fc from 'fast-check';
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip, createExposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE, toOpenMetrics } from './exposition.js';
+import { acceptsGzip, createExposition, createTextRenderer, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE, toOpenMetrics } from './exposition.js';
 
 // What real scrapers send.
 const PROMETHEUS_ACCEPT =
@@ -103,5 +104,87 @@ describe('createExposition', () => {
     expect(exposition.respond(PROMETHEUS_ACCEPT, 'gzip')!.body).toBe(om.body);
     await exposition.render();
     expect(exposition.respond(VMAGENT_ACCEPT, 'gzip')!.body).not.toBe(gz1.body);
+  });
+});
+
+describe('createTextRenderer', () => {
+  const labelValue = fc.oneof(fc.constantFrom('', 'psys', 'a"b', 'back\\slash', 'new\nline', 'ünï'), fc.string({ maxLength: 6 }));
+  const sampleValue = fc.oneof(
+    fc.double(),
+    fc.integer({ min: -1e6, max: 1e6 }),
+    fc.constantFrom(0, -0, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+  );
+  // Each step sets, increments, observes or removes one series; the renderer is compared after every step.
+  const step = fc.record({
+    family: fc.integer({ min: 0, max: 3 }),
+    zone: labelValue,
+    pkg: fc.constantFrom('0', '1'),
+    value: sampleValue,
+    remove: fc.boolean(),
+  });
+
+  it("renders byte for byte what prom-client's registry.metrics() renders, render after render", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+        const registry = new Registry();
+        new Gauge({ name: 'info', help: 'Help with \\ and\nnewline.', registers: [registry] }).set(1);
+        const gauge = new Gauge({ name: 'power_watts', help: 'Power.', labelNames: ['zone', 'package'], registers: [registry] });
+        const counter = new Counter({ name: 'energy_joules_total', help: 'Energy.', labelNames: ['zone'], registers: [registry] });
+        const histogram = new Histogram({ name: 'lag_seconds', help: 'Lag.', buckets: [0.00005, 0.001, 1], labelNames: ['zone'], registers: [registry] });
+        const plain = new Histogram({ name: 'plain_seconds', help: 'Plain.', buckets: [0.5], registers: [registry] });
+        const render = createTextRenderer(registry);
+        expect(await render()).toBe(await registry.metrics());
+        for (const s of steps) {
+          const finite = Number.isFinite(s.value) ? s.value : 1;
+          if (s.family === 0) {
+            if (s.remove) gauge.remove({ zone: s.zone, package: s.pkg });
+            else gauge.set({ zone: s.zone, package: s.pkg }, s.value);
+          } else if (s.family === 1) {
+            if (s.remove) counter.reset();
+            else counter.inc({ zone: s.zone }, Math.abs(finite));
+          } else if (s.family === 2) {
+            if (s.remove) histogram.remove({ zone: s.zone });
+            else histogram.observe({ zone: s.zone }, finite);
+          } else {
+            plain.observe(finite);
+          }
+          expect(await render()).toBe(await registry.metrics());
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('runs each metric\'s collect() before reading it', async () => {
+    const registry = new Registry();
+    let reads = 0;
+    new Gauge({
+      name: 'reads',
+      help: 'Reads.',
+      registers: [registry],
+      collect() {
+        this.set(++reads);
+      },
+    });
+    const render = createTextRenderer(registry);
+    expect(await render()).toBe('# HELP reads Reads.\n# TYPE reads gauge\nreads 1\n');
+    expect(await render()).toBe('# HELP reads Reads.\n# TYPE reads gauge\nreads 2\n');
+  });
+
+  it("falls back to prom-client's rendering for what it does not know (summaries, default labels)", async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'g', help: 'G.', registers: [registry] }).set(2);
+    new Summary({ name: 's', help: 'S.', percentiles: [0.5], registers: [registry] }).observe(3);
+    const render = createTextRenderer(registry);
+    const text = await render();
+    expect(text).toContain('s{quantile="0.5"} 3');
+    expect(text).toBe(await registry.metrics());
+
+    const labelled = new Registry();
+    new Gauge({ name: 'g', help: 'G.', labelNames: ['zone'], registers: [labelled] }).set({ zone: 'a' }, 1);
+    labelled.setDefaultLabels({ host: 'h' });
+    const labelledText = await createTextRenderer(labelled)();
+    expect(labelledText).toContain('g{zone="a",host="h"} 1');
+    expect(labelledText).toBe(await labelled.metrics());
   });
 });

@@ -51,7 +51,10 @@ export interface Exporter {
   readonly app: Hono;
   /** Every collector's report, combined. */
   health(): HealthReport;
-  /** Starts the collectors in order, then the sampler (whose first tick is done when this resolves). */
+  /**
+   * Renders what the registry holds before any sample, then starts the collectors in order, then the sampler (whose
+   * first tick is done when this resolves).
+   */
   start(): Promise<void>;
   /** Stops the sampler, then closes the collectors, last first. */
   close(): Promise<void>;
@@ -89,6 +92,8 @@ export function createExporter(options: ExporterOptions): Exporter {
     app,
     health,
     async start() {
+      // Until the first sample, /metrics serves what there is already (_info, process metrics, the sampler's zeros).
+      await exposition.render();
       for (const collector of collectors) await collector.start?.();
       await sampler.start();
     },

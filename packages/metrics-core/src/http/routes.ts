@@ -21,8 +21,8 @@ const ROUTES = ['/', '/metrics', '/health'] as const;
 
 /**
  * The routes every exporter serves: `GET /metrics` (the latest rendering, Prometheus text or OpenMetrics by
- * Accept, gzipped by Accept-Encoding), `GET /health` (200 ok/degraded with JSON, 503 only when the sampler has
- * stalled), `GET /` (a landing page). Other methods on these paths get 405, other paths 404.
+ * Accept, gzipped by Accept-Encoding), `GET /health` (200 starting/ok/degraded with JSON, 503 only when the
+ * sampler has stalled), `GET /` (a landing page). Other methods on these paths get 405, other paths 404.
  */
 export function createExporterApp(options: ExporterAppOptions): Hono {
   const app = new Hono();
@@ -38,8 +38,10 @@ export function createExporterApp(options: ExporterAppOptions): Hono {
   app.get('/health', (c) => {
     const sampler = options.samplerStatus();
     const report = options.health();
+    // Before the first sample the collectors' reports describe nothing yet: say so rather than ok or degraded.
+    const starting = !sampler.stalled && sampler.lastTickDoneAtMs === undefined;
     const payload = {
-      status: sampler.stalled ? 'stalled' : report.status,
+      status: sampler.stalled ? 'stalled' : starting ? 'starting' : report.status,
       reasons: sampler.stalled ? [`sampler stalled: no sample finished in the last ${sampler.stallAfterMs / 1000} s`, ...report.reasons] : report.reasons,
       version: options.version,
       sampler: {

@@ -146,9 +146,13 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
 
   let method: AccountingMethod;
   let exactSeconds: number | null = null;
-  if (cgroup !== undefined && report?.movedToCgroup === true) {
+  // Without a report (the wrapper was killed) a cgroup that used CPU still tells: only the wrapper could have entered it.
+  const cgroupUsage = cgroup?.readUsageSeconds() ?? null;
+  const moved = report !== undefined ? report.movedToCgroup : cgroupUsage !== null && cgroupUsage > 0;
+  if (cgroup !== undefined && moved && cgroupUsage !== null) {
     method = cgroup.version === 'v2' ? 'cgroup-v2' : 'cgroup-v1';
-    exactSeconds = cgroup.readUsageSeconds() ?? rusageSeconds ?? null;
+    exactSeconds = cgroupUsage;
+    if (report === undefined) notes.push("the wrapper was killed before it could report; the cgroup's usage still counts every process");
   } else if (rusageSeconds !== undefined) {
     method = 'rusage';
     exactSeconds = rusageSeconds;

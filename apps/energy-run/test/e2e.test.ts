@@ -98,6 +98,27 @@ describe('CPU time of a forking command', () => {
     });
   }
 
+  // The command kills the wrapper (its parent) with SIGKILL after burning: no report, so the cgroup's usage or else
+  // the samples of the process tree are all there is.
+  const KILL_WRAPPER = `${BURN.replace('30000', '300000')}; kill -KILL $PPID; sleep 5`;
+  it('when the wrapper is killed before it reports: sampling without a cgroup, 128 + 9', async () => {
+    const result = await energyRun(['--cgroup-hierarchy', 'none', '--json', '-', '--', 'sh', '-c', KILL_WRAPPER]);
+    expect(result.code, result.stderr).toBe(137);
+    const json = JSON.parse(result.stdout) as RunJson;
+    expect(json.accounting.method).toBe('sampling');
+    expect(json.cpuSeconds).toBeGreaterThan(0);
+    expect(result.stderr).toContain("the wrapper did not report its children's times");
+  });
+
+  it.skipIf(!CGROUP_V1 && !CGROUP_V2)('when the wrapper is killed before it reports: the cgroup still counts', async () => {
+    const result = await energyRun(['--cgroup', '--json', '-', '--', 'sh', '-c', KILL_WRAPPER]);
+    expect(result.code, result.stderr).toBe(137);
+    const json = JSON.parse(result.stdout) as RunJson;
+    expect(json.accounting.method).toMatch(/^cgroup-v[12]$/);
+    expect(json.cpuSeconds).toBeGreaterThan(0.1);
+    expect(existsSync(json.accounting.cgroup!)).toBe(false);
+  });
+
   it.skipIf(CGROUP_V1 || CGROUP_V2)('--cgroup where no cgroup can be made: exits 125 and says why', async () => {
     const result = await energyRun(['--cgroup', '--', 'true']);
     expect(result.code).toBe(125);

@@ -1,5 +1,6 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { choiceParser, durationParser, FlagError, formatHelp, parseFlags, parseNonEmpty, parsePort, runCommandLine, type CommandLineIo } from './flags.js';
+import { choiceParser, durationParser, FlagError, formatHelp, parseDirectory, parseFlags, parseNonEmpty, parsePort, runCommandLine, type CommandLineIo } from './flags.js';
 
 const specs = {
   port: { description: 'port to listen on', valueName: 'PORT', env: 'X_PORT', default: 9510, parse: parsePort },
@@ -68,6 +69,15 @@ describe('parseFlags', () => {
     expect(parseFlags(specs, ['--port', 'bad', '--help'], {}).kind).toBe('help');
     expect(parseFlags(specs, ['-h'], {}).kind).toBe('help');
     expect(parseFlags(specs, ['--version'], {}).kind).toBe('version');
+  });
+});
+
+describe('parseDirectory', () => {
+  it('takes a directory that exists and says why anything else is not one', () => {
+    expect(parseDirectory(tmpdir())).toBe(tmpdir());
+    expect(() => parseDirectory('/nonexistent/sys')).toThrow('/nonexistent/sys is not a directory');
+    expect(() => parseDirectory(process.execPath)).toThrow(`${process.execPath} is not a directory`);
+    expect(() => parseDirectory(' ')).toThrow('must not be empty');
   });
 });
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../metrics/log.js';
 
@@ -274,6 +275,19 @@ export function formatDuration(ms: number): string {
 /** A non-empty string. */
 export function parseNonEmpty(raw: string): string {
   if (raw.trim() === '') throw new FlagValueError('must not be empty');
+  return raw;
+}
+
+/** A directory that exists (a mount point such as `--sysfs-root`): a wrong one is a mistake to report at once. */
+export function parseDirectory(raw: string): string {
+  parseNonEmpty(raw);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(raw).isDirectory();
+  } catch {
+    // reported below: missing, or not ours to look at
+  }
+  if (!isDirectory) throw new FlagValueError(`${raw} is not a directory`);
   return raw;
 }
 

@@ -8,6 +8,7 @@ export {
   formatDuration,
   formatHelp,
   parseFlags,
+  parseDirectory,
   parseNonEmpty,
   parsePort,
   runCommandLine,

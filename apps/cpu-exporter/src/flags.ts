@@ -1,19 +1,5 @@
-import { choiceParser, durationParser, exporterFlags, FlagValueError, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
+import { choiceParser, durationParser, exporterFlags, FlagValueError, parseDirectory, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
 import { ESTIMATE_MODEL_NAMES, parseEstimateModelName, type EstimateModelName } from '@proj/power-estimate';
-import { statSync } from 'node:fs';
-
-/** A directory that exists: a wrong --sysfs-root is a mistake to report at once, not "no zones" forever. */
-function parseSysfsRoot(raw: string): string {
-  parseNonEmpty(raw);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(raw).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDirectory) throw new FlagValueError(`${raw} is not a directory`);
-  return raw;
-}
 
 /** A regular expression, or null for an empty value (that feature off). */
 function parseOptionalRegex(raw: string): RegExp | null {
@@ -56,8 +42,8 @@ export const cpuExporterFlags = {
     port: 9510,
     intervalDescription: 'sampling interval; RAPL counters wrap every few minutes at full load, so keep it short',
   }),
-  'sysfs-root': { description: 'sysfs mount point to read powercap from', valueName: 'PATH', env: 'CPU_EXPORTER_SYSFS_ROOT', default: '/sys', parse: parseSysfsRoot },
-  'procfs-root': { description: 'procfs mount point to read CPU times from (attribution)', valueName: 'PATH', env: 'CPU_EXPORTER_PROCFS_ROOT', default: '/proc', parse: parseSysfsRoot },
+  'sysfs-root': { description: 'sysfs mount point to read powercap from', valueName: 'PATH', env: 'CPU_EXPORTER_SYSFS_ROOT', default: '/sys', parse: parseDirectory },
+  'procfs-root': { description: 'procfs mount point to read CPU times from (attribution)', valueName: 'PATH', env: 'CPU_EXPORTER_PROCFS_ROOT', default: '/proc', parse: parseDirectory },
   'attribute-processes': {
     description: "attribute CPU energy to processes whose comm matches this regular expression; '' turns it off",
     valueName: 'REGEX',

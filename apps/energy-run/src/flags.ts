@@ -1,18 +1,4 @@
-import { choiceParser, durationParser, FlagError, FlagValueError, formatHelp, parseFlags, parseNonEmpty, type FlagSpecs, type FlagValues } from '@proj/metrics-core/cli';
-import { statSync } from 'node:fs';
-
-/** A directory that exists: a wrong root is a mistake to report at once, not "no energy source". */
-function parseDirectory(raw: string): string {
-  parseNonEmpty(raw);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(raw).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDirectory) throw new FlagValueError(`${raw} is not a directory`);
-  return raw;
-}
+import { choiceParser, durationParser, FlagError, formatHelp, parseDirectory, parseFlags, parseNonEmpty, type FlagSpecs, type FlagValues } from '@proj/metrics-core/cli';
 
 /** energy-run's value flags; `--cgroup` (no value) is handled by splitCommandLine. */
 export const energyRunFlags = {

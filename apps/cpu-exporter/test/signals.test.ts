@@ -51,6 +51,24 @@ describe('SIGUSR1', () => {
   });
 });
 
+describe('HTTP/1.0 without a Host header', () => {
+  it('gets /health and /metrics answered, as from a plain Node server (the adaptor alone said 400)', async () => {
+    const server = await start(tree('amd-epyc-7401p'));
+    const port = Number(new URL(server.url).port);
+    for (const path of ['/health', '/metrics']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    }
+  });
+});
+
 describe('an energy_uj that is a FIFO', () => {
   it('blocks nothing: /health and /metrics answer, the zone is named unreadable, and SIGTERM stops it cleanly', async () => {
     const t = tree('amd-epyc-7401p');

@@ -1,7 +1,9 @@
 // The built exporter as a process, against fixture trees: what a user runs.
 import { loadPowercapTree, maskVolatile, parseSamples, powercapTreeNames, runToExit, sampleValue, until, type SpawnedServer } from '@proj/fixtures';
+import { expectGolden } from '@proj/fixtures/harness';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ENTRY, useHarness } from './harness.js';
+import { ENTRY, ticksLater, useHarness, writeEnergyUj } from './harness.js';
 
 const { tree, start, defer } = useHarness();
 
@@ -11,6 +13,21 @@ async function health(server: SpawnedServer): Promise<{ status: string; reasons:
 
 async function waitForTicks(server: SpawnedServer, ticks: number): Promise<void> {
   await until(async () => (await health(server)).sampler.ticks >= ticks);
+}
+
+const golden = (file: string): string => fileURLToPath(new URL(`golden/${file}`, import.meta.url));
+
+/** The families whose name matches `names` (HELP, TYPE, samples, the blank line after), and `# EOF`. */
+function familiesOf(exposition: string, names: RegExp): string {
+  let keep = false;
+  return exposition
+    .split('\n')
+    .filter((line) => {
+      const help = /^# HELP (\S+)/.exec(line);
+      if (help) keep = names.test(help[1]!);
+      return keep || line === '# EOF';
+    })
+    .join('\n');
 }
 
 describe.each(powercapTreeNames())('cpu_exporter on %s', (name) => {
@@ -30,7 +47,54 @@ describe.each(powercapTreeNames())('cpu_exporter on %s', (name) => {
       expect(sampleValue(samples, 'cpu_exporter_read_errors_total', { reason })).toBe(0);
     }
 
-    await expect(maskVolatile(body, [/^cpu_exporter_read_errors_total$/])).toMatchFileSnapshot(`golden/${name}.prom`);
+    await expectGolden(maskVolatile(body, [/^cpu_exporter_read_errors_total$/]), golden(`${name}.prom`));
+  });
+});
+
+describe('cpu_exporter with counters that move', () => {
+  // A writer moves the counters by known amounts, a step at a time, each read before the next, one across DRAM's
+  // wrap; then they stand still. Whatever the ticks' timing, each total is the sum of its steps (multiples of
+  // 0.25 J, exact in binary), and with the counters still for a whole interval every power is exactly 0: nothing of
+  // these families needs a mask. The golden files hold the RAPL families only: the rest of the exposition is the
+  // per-tree goldens' business (and grows with every new collector).
+  const RAPL_FAMILIES = /^(rapl_|cpu_exporter_read_errors|cpu_exporter_energy_intervals_skipped)/;
+
+  it('serves the energy the writer added, exactly, in the text format and in OpenMetrics, equal to the golden files', async () => {
+    const t = tree('xeon-2socket-dram');
+    const range = new Map(t.tree.expect.zones.map((z) => [z.path, z.max_energy_range_uj!]));
+    const counter = new Map(t.tree.expect.zones.map((z) => [z.path, z.energy_uj]));
+    const add = (id: string, uj: number) => {
+      const max = range.get(id)!;
+      const next = counter.get(id)! + uj;
+      counter.set(id, next > max ? next - max : next); // past the top: the kernel's counter wraps
+      writeEnergyUj(t, id, counter.get(id)!);
+    };
+    add('intel-rapl:0:0', range.get('intel-rapl:0:0')! - 2_000_000 - counter.get('intel-rapl:0:0')!); // 2 J below the wrap, before the start
+    const server = await start(t, '--interval', '100ms');
+
+    const steps: Record<string, number>[] = [
+      { 'intel-rapl:0': 12_500_000, 'intel-rapl:0:0': 1_250_000 },
+      { 'intel-rapl:0': 7_250_000, 'intel-rapl:1': 30_000_000 },
+      { 'intel-rapl:0:0': 1_250_000 }, // 0.75 J to the top, 0.5 J after it
+    ];
+    let samples = await ticksLater(server, 1);
+    for (const step of steps) {
+      for (const [id, uj] of Object.entries(step)) add(id, uj);
+      samples = await ticksLater(server, 3);
+    }
+    expect(counter.get('intel-rapl:0:0')).toBe(500_000); // the writer did wrap it
+    const joules = (zone: string, pkg: string) => sampleValue(samples, 'rapl_energy_joules_total', { zone, package: pkg });
+    expect([joules('package_0', '0'), joules('dram', '0'), joules('package_1', '1'), joules('dram', '1')]).toEqual([19.75, 2.5, 30, 0]);
+    expect(sampleValue(samples, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
+
+    // Nothing moves any more: every later scrape is the same.
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    await expectGolden(familiesOf(text, RAPL_FAMILIES), golden('xeon-2socket-dram-moved.prom'));
+    const res = await fetch(`${server.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(res.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    const openMetrics = await res.text();
+    expect(openMetrics.endsWith('# EOF\n')).toBe(true);
+    await expectGolden(familiesOf(openMetrics, RAPL_FAMILIES), golden('xeon-2socket-dram-moved.om.txt'));
   });
 });
 
@@ -87,35 +151,39 @@ describe('cpu_exporter process', () => {
     defer(() => clearInterval(writer));
 
     const seen = [new Map<number, number>(), new Map<number, number>()];
-    const scrape = async (into: Map<number, number>) => {
+    const scrapeInto = async (into: Map<number, number>) => {
       const samples = parseSamples(await (await fetch(`${server.url}/metrics`)).text());
       const at = sampleValue(samples, 'cpu_exporter_last_sample_timestamp_seconds');
       const watts = sampleValue(samples, 'rapl_power_watts', { zone: 'package_0' });
       if (at !== undefined && watts !== undefined) into.set(at, watts);
     };
-    const deadline = Date.now() + 2500;
+    const common = () => [...seen[0]!.keys()].filter((at) => seen[1]!.has(at));
+    // Until both have seen enough of the same samples, however long a loaded machine takes to get there.
+    const enough = () => common().length >= 4 && new Set(common().map((at) => seen[0]!.get(at))).size > 1;
+    const deadline = Date.now() + 60_000;
     await Promise.all(
       [50, 130].map(async (everyMs, i) => {
-        while (Date.now() < deadline) {
-          await scrape(seen[i]!);
+        while (!enough() && Date.now() < deadline) {
+          await scrapeInto(seen[i]!);
           await new Promise((resolve) => setTimeout(resolve, everyMs));
         }
       }),
     );
-    const common = [...seen[0]!.keys()].filter((at) => seen[1]!.has(at));
-    expect(common.length).toBeGreaterThan(3);
-    for (const at of common) expect(seen[1]!.get(at)).toBe(seen[0]!.get(at));
+    expect(common().length).toBeGreaterThanOrEqual(4);
+    for (const at of common()) expect(seen[1]!.get(at)).toBe(seen[0]!.get(at));
     // and the power really moved between samples: the window is the sampler's, not the scraper's
-    expect(new Set(common.map((at) => seen[0]!.get(at))).size).toBeGreaterThan(1);
-  });
+    expect(new Set(common().map((at) => seen[0]!.get(at))).size).toBeGreaterThan(1);
+  }, 90_000);
 
-  it('exits 0 within a second of SIGTERM and of SIGINT', async () => {
+  it('exits 0 by its graceful stop on SIGTERM and on SIGINT, a keep-alive connection open', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const server = await start(tree('amd-epyc-7401p'));
       await fetch(`${server.url}/metrics`, { keepalive: true });
-      const { code, ms } = await server.stop(signal);
+      // Exit 0 is the graceful stop finished within the exporter's own 900 ms deadline (past it, it exits 1): no
+      // stopwatch here, which a loaded machine would stretch.
+      const { code } = await server.stop(signal);
       expect(code).toBe(0);
-      expect(ms).toBeLessThan(1000);
+      expect(server.stderr()).toContain(`msg=stopping signal=${signal}`);
     }
   });
 

@@ -53,7 +53,7 @@ describe('parseEnergyRunCommandLine', () => {
     expect(parseEnergyRunCommandLine(['--version'], {})).toEqual({ kind: 'version' });
     const help = energyRunHelp('Runs one command.');
     expect(help).toContain('usage: energy-run [flags] [--] CMD ARGS...');
-    expect(help).toMatch(/--cgroup +run the command in a cgroup of its own/);
+    expect(help).toMatch(/--cgroup +require a cgroup of its own/);
     expect(help).not.toContain('--healthcheck');
   });
 });

@@ -103,6 +103,6 @@ export function energyRunHelp(description: string): string {
     .filter((line) => !line.trimStart().startsWith('--healthcheck'));
   const at = text.findIndex((line) => line.trimStart().startsWith('--help'));
   const width = text[at]!.indexOf('show this help');
-  text.splice(at, 0, `  ${'--cgroup'.padEnd(width - 2)}run the command in a cgroup of its own for exact CPU accounting, or fail (env ENERGY_RUN_CGROUP)`);
+  text.splice(at, 0, `  ${'--cgroup'.padEnd(width - 2)}require a cgroup of its own for exact CPU accounting: exit 125 when none can be made (without it one is still tried) (env ENERGY_RUN_CGROUP)`);
   return text.join('\n');
 }

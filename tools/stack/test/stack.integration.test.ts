@@ -28,6 +28,12 @@ const GPU_BUILT = existsSync(buildPaths.gpuExporter) && existsSync(join(repoRoot
 /** An NVENC-capable card, so the encoder series carry values; the fake alternates its idle and load captures. */
 const GPU_CAPTURE = 'rtx-4080-super';
 const itGpu = it.runIf(GPU_BUILT);
+/**
+ * pmon replays the Ray capture's one interval (a process on GPU 0 whose values never change), attributed by name: the
+ * per-process series then stay put for the continuity checks (the ffmpeg capture's `-` values come and go, and an
+ * engine printed as `-` has no series).
+ */
+const GPU_PMON_ENV = { FAKE_NVIDIA_SMI_PMON: 'ray-3gpu', GPU_EXPORTER_ATTRIBUTE_PROCESSES: '^ray::' };
 
 /** Series that only appear with the event they count (an nvidia-smi exit code): "no data" is right until then. */
 const MAY_BE_EMPTY = [/gpu_exporter_nvidia_smi_exits_total/];
@@ -45,7 +51,7 @@ beforeAll(async () => {
     baseDir: tmpdir(),
     ports: 'free',
     sysfs: { fixture: tree },
-    gpu: GPU_BUILT ? { nvidiaSmi: buildPaths.fakeNvidiaSmi, env: { FAKE_NVIDIA_SMI_CAPTURE: GPU_CAPTURE } } : 'off',
+    gpu: GPU_BUILT ? { nvidiaSmi: buildPaths.fakeNvidiaSmi, env: { FAKE_NVIDIA_SMI_CAPTURE: GPU_CAPTURE, ...GPU_PMON_ENV } } : 'off',
     // Answer with the latest samples at once (the shared default hides the last 2 s).
     vmExtraFlags: ['-search.latencyOffset=0s'],
   });
@@ -67,8 +73,9 @@ async function storedSeries(api: PromApi, job: string): Promise<Set<string>> {
   return new Set(series.map(({ __name__, job: _job, instance: _instance, stack: _stack, ...labels }) => seriesKey(__name__!, labels)));
 }
 
+/** A series' identity as a store keeps it: a label with an empty value is no label (`container_id=""` of a host process). */
 function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
-  return `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+  return `${name}${JSON.stringify(Object.entries(labels).filter(([, value]) => value !== '').sort())}`;
 }
 
 async function exposed(url: string): Promise<string[]> {

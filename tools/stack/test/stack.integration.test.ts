@@ -1,6 +1,6 @@
 // The local stack for real: VictoriaMetrics and Prometheus (installed binaries) scrape the CPU exporter on a
 // fixture tree whose counters a writer advances, node_exporter on the same tree, and the GPU exporter on the
-// fake nvidia-smi when both are built. It runs for over 30 s, then everything is read back through the
+// fake nvidia-smi. It runs for over 30 s, then everything is read back through the
 // Prometheus-compatible API of each store.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +21,12 @@ const RUN_SECONDS = 32;
 const START_BELOW_WRAP_UJ = 2_500_000_000;
 
 /**
- * CONDITIONAL: the GPU exporter and the fake nvidia-smi are built by other packages of the workspace. Once
- * both are always built before this suite (tools/stack's implicit dependencies name them), make this `true`.
+ * The GPU exporter and the fake nvidia-smi, built before this suite (tools/stack's implicit dependencies name them).
+ * A missing one fails the suite: the GPU checks are never skipped.
  */
-const GPU_BUILT = existsSync(buildPaths.gpuExporter) && existsSync(join(repoRoot, 'tools/fake-nvidia-smi/dist/nvidia-smi.js'));
+const GPU_BUILDS = [buildPaths.gpuExporter, join(repoRoot, 'tools/fake-nvidia-smi/dist/nvidia-smi.js')];
 /** An NVENC-capable card, so the encoder series carry values; the fake alternates its idle and load captures. */
 const GPU_CAPTURE = 'rtx-4080-super';
-const itGpu = it.runIf(GPU_BUILT);
 /**
  * pmon replays the Ray capture's one interval (a process on GPU 0 whose values never change), attributed by name: the
  * per-process series then stay put for the continuity checks (the ffmpeg capture's `-` values come and go, and an
@@ -45,13 +44,15 @@ let prom: PromApi;
 const maxUj = (id: string) => tree.tree.expect.zones.find((z) => z.path === id)!.max_energy_range_uj!;
 
 beforeAll(async () => {
+  const missing = GPU_BUILDS.filter((file) => !existsSync(file));
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: build first (pnpm nx run-many -t build -p gpu-exporter @proj/fake-nvidia-smi)`);
   tree = materializePowercapTree(FIXTURE);
   tree.setEnergyUj(PACKAGE_ID, maxUj(PACKAGE_ID) - START_BELOW_WRAP_UJ);
   stack = await startStack({
     baseDir: tmpdir(),
     ports: 'free',
     sysfs: { fixture: tree },
-    gpu: GPU_BUILT ? { nvidiaSmi: buildPaths.fakeNvidiaSmi, env: { FAKE_NVIDIA_SMI_CAPTURE: GPU_CAPTURE, ...GPU_PMON_ENV } } : 'off',
+    gpu: { nvidiaSmi: buildPaths.fakeNvidiaSmi, env: { FAKE_NVIDIA_SMI_CAPTURE: GPU_CAPTURE, ...GPU_PMON_ENV } },
     // Answer with the latest samples at once (the shared default hides the last 2 s).
     vmExtraFlags: ['-search.latencyOffset=0s'],
   });
@@ -85,7 +86,7 @@ async function exposed(url: string): Promise<string[]> {
 
 describe('the local stack, after running for 30 s', () => {
   it('has every target up in both stores, each once', async () => {
-    const jobs = ['cpu-exporter', 'node-exporter', ...(GPU_BUILT ? ['gpu-exporter'] : [])].sort();
+    const jobs = ['cpu-exporter', 'node-exporter', 'gpu-exporter'].sort();
     for (const api of [vm, prom]) {
       const up = vectorOf(await api.query('up'));
       expect(up.map((s) => s.metric.job).sort(), api.baseUrl).toEqual(jobs);
@@ -147,7 +148,7 @@ describe('the local stack, after running for 30 s', () => {
     }
   });
 
-  itGpu('stores every series the GPU exporter exposes, and the GPU contract, in both stores', async () => {
+  it('stores every series the GPU exporter exposes, and the GPU contract, in both stores', async () => {
     const expected = await exposed(stack.gpuExporter!.url);
     for (const api of [vm, prom]) {
       const stored = await storedSeries(api, 'gpu-exporter');
@@ -177,32 +178,36 @@ describe('the local stack, after running for 30 s', () => {
   }
 
   it('VictoriaMetrics holds one sample per second for every series, with no gap', async () => {
-    const jobs = ['cpu-exporter', 'node-exporter', ...(GPU_BUILT ? ['gpu-exporter'] : [])];
+    const jobs = ['cpu-exporter', 'node-exporter', 'gpu-exporter'];
     for (const job of jobs) {
       const series = await rawSamples(vm, job, 30);
       expect(series.length, job).toBeGreaterThan(10);
       for (const s of series) {
         const spacing = sampleSpacing(s.values);
         const name = `${job} ${JSON.stringify(s.metric)}`;
+        // One sample per scrape: none lost (a step of two intervals, a count short) and none doubled (steps a
+        // fraction of the interval apart, a count too high). A scrape a loaded machine delays by up to most of an
+        // interval is no fault.
         expect(spacing.count, name).toBeGreaterThanOrEqual(29);
         expect(spacing.count, name).toBeLessThanOrEqual(31);
-        expect(spacing.minStepSeconds, name).toBeGreaterThan(0.5);
-        expect(spacing.maxStepSeconds, name).toBeLessThan(1.5);
+        expect(spacing.minStepSeconds, name).toBeGreaterThan(0.25);
+        expect(spacing.maxStepSeconds, name).toBeLessThan(1.9);
       }
     }
   });
 
   it('Prometheus holds one sample per 5 s for every series', async () => {
-    for (const job of ['cpu-exporter', 'node-exporter', ...(GPU_BUILT ? ['gpu-exporter'] : [])]) {
+    for (const job of ['cpu-exporter', 'node-exporter', 'gpu-exporter']) {
       const series = await rawSamples(prom, job, 30);
       expect(series.length, job).toBeGreaterThan(10);
       for (const s of series) {
         const spacing = sampleSpacing(s.values);
         const name = `${job} ${JSON.stringify(s.metric)}`;
+        // As above, for a 5 s interval: none lost, none doubled, a delay of most of an interval tolerated.
         expect(spacing.count, name).toBeGreaterThanOrEqual(5);
         expect(spacing.count, name).toBeLessThanOrEqual(7);
-        expect(spacing.minStepSeconds, name).toBeGreaterThan(4);
-        expect(spacing.maxStepSeconds, name).toBeLessThan(6);
+        expect(spacing.minStepSeconds, name).toBeGreaterThan(1.25);
+        expect(spacing.maxStepSeconds, name).toBeLessThan(9.5);
       }
     }
   });
@@ -215,7 +220,7 @@ describe('the local stack, after running for 30 s', () => {
       expect(sampleSpacing(s.values).maxStepSeconds, s.metric.zone).toBe(1);
       expect(s.values.every(([, v]) => Number(v) > 0), `${s.metric.zone}: power above 0`).toBe(true);
     }
-    if (GPU_BUILT) expect(matrixOf(await vm.queryRange('gpu_power_draw_watts', { start: '-5m', step: '1s' }))).toHaveLength(1);
+    expect(matrixOf(await vm.queryRange('gpu_power_draw_watts', { start: '-5m', step: '1s' }))).toHaveLength(1);
     await expect(prom.queryRange('rapl_power_watts', { start: '-5m', step: '1s' })).rejects.toMatchObject({ errorType: 'bad_data' });
   });
 
@@ -225,7 +230,6 @@ describe('the local stack, after running for 30 s', () => {
     for (const dashboard of loadDashboards()) {
       for (const query of queriesOf(dashboard)) {
         const expr = substituteVariables(query.expr, values);
-        if (!GPU_BUILT && /\bgpu_/.test(expr)) continue; // CONDITIONAL on the GPU exporter, see GPU_BUILT
         const result = await vm.query(expr);
         const count = result.resultType === 'vector' || result.resultType === 'matrix' ? result.result.length : 1;
         if (count === 0 && MAY_BE_EMPTY.some((re) => re.test(expr))) continue;
@@ -235,12 +239,11 @@ describe('the local stack, after running for 30 s', () => {
       for (const variable of dashboard.variables) {
         const match = /^label_values\((.*),\s*(\w+)\)$/.exec(String((variable.query as { query?: string })?.query ?? variable.query));
         expect(match, `${dashboard.uid}: $${variable.name}`).not.toBeNull();
-        if (!GPU_BUILT && /\bgpu_/.test(match![1]!)) continue;
         const labelValues = await vm.labelValues(match![2]!, { match: [substituteVariables(match![1]!, values)] });
         expect(labelValues.length, `${dashboard.uid}: $${variable.name}`).toBeGreaterThan(0);
       }
     }
-    expect(results.length).toBeGreaterThan(GPU_BUILT ? 50 : 25);
+    expect(results.length).toBeGreaterThan(50);
   });
 });
 

@@ -1,11 +1,16 @@
-// pnpm bench --quick : every scenario, short, prints the targets table (under 2 minutes).
+// pnpm bench --quick : every scenario, short, prints the targets table and the lab-workload row (about 4 minutes).
+// pnpm bench --lab   : only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip).
 // pnpm bench [--full]: the full run (about 30 minutes); writes docs/BENCHMARKS.md and docs/sampler-lag.svg.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildPaths, repoRoot } from '@proj/stack';
+import { formatLabWorkload, runLabWorkload, type LabWorkloadFigures } from './lab.js';
 import { extractNotes, formatMarkdown, formatTable, lagChart } from './report.js';
 import { PLANS, runBench, type BenchResults } from './run.js';
+
+/** How long the lab workload's windows run: the issue asks for at least 120 s scraped, in every mode. */
+const LAB_SECONDS = { quick: { idle: 20, scraped: 120 }, full: { idle: 60, scraped: 600 } } as const;
 import { hasWrk } from './wrk.js';
 
 async function main(): Promise<number> {
@@ -15,6 +20,9 @@ async function main(): Promise<number> {
       full: { type: 'boolean', default: false },
       out: { type: 'string' },
       'from-results': { type: 'string' },
+      lab: { type: 'boolean', default: false },
+      'lab-seconds': { type: 'string' },
+      'lab-extra': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -24,7 +32,10 @@ async function main(): Promise<number> {
         '  --quick   every scenario, shortened: prints the targets table (under 2 minutes)\n' +
         '  --full    the full run (default, about 30 minutes): writes docs/BENCHMARKS.md and docs/sampler-lag.svg\n' +
         '  --out     where the full run writes (default: docs/)\n' +
-        '  --from-results FILE  write the docs again from a full run\'s results.json (kept in .tmp/bench-full-*), no run\n',
+        '  --from-results FILE  write the docs again from a full run\'s results.json (kept in .tmp/bench-full-*), no run\n' +
+        '  --lab     only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip)\n' +
+        '  --lab-seconds N      its scraped window (default 120; at least 120 for the issue\'s figure)\n' +
+        '  --lab-extra NAME=FILE  another CPU exporter build (e.g. a previous dist/main.js) measured beside it, same windows\n',
     );
     return 0;
   }
@@ -49,13 +60,34 @@ async function main(): Promise<number> {
   }
   const plan = PLANS[values.quick ? 'quick' : 'full'];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const workDir = join(repoRoot, '.tmp', `bench-${plan.mode}-${stamp}`);
+  const workDir = join(repoRoot, '.tmp', `bench-${values.lab ? 'lab' : plan.mode}-${stamp}`);
+  mkdirSync(join(workDir, 'logs'), { recursive: true });
   const t0 = Date.now();
   const log = (line: string) => process.stderr.write(`bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s: ${line}\n`);
+  const labSeconds = LAB_SECONDS[plan.mode];
+  const lab = () =>
+    runLabWorkload({
+      workDir,
+      idleSeconds: labSeconds.idle,
+      scrapedSeconds: values['lab-seconds'] ? Number(values['lab-seconds']) : labSeconds.scraped,
+      extraCpuEntries: (values['lab-extra'] ?? []).map((spec) => {
+        const [name, entry] = spec.split('=', 2);
+        return { name: name!, entry: entry! };
+      }),
+      log,
+    });
+  if (values.lab) {
+    log(`lab workload only; work directory ${workDir}`);
+    const figures = await lab();
+    writeFileSync(join(workDir, 'lab.json'), `${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(`\n${formatLabWorkload(figures)}`);
+    return 0;
+  }
   log(`${plan.mode} run; work directory ${workDir}`);
-  const results = await runBench(plan, workDir, log);
+  const results: BenchResults & { lab?: LabWorkloadFigures } = await runBench(plan, workDir, log);
+  results.lab = await lab();
   writeFileSync(join(workDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${formatTable(results)}`);
+  process.stdout.write(`\n${formatTable(results)}\n${formatLabWorkload(results.lab)}`);
   log(`done; raw figures in ${join(workDir, 'results.json')}`);
   if (plan.mode === 'full') writeDocs(results, values.out);
   return 0;
@@ -67,7 +99,8 @@ function writeDocs(results: BenchResults, out: string | undefined): void {
   mkdirSync(outDir, { recursive: true });
   const mdFile = join(outDir, 'BENCHMARKS.md');
   const notes = existsSync(mdFile) ? extractNotes(readFileSync(mdFile, 'utf8')) : '';
-  writeFileSync(mdFile, formatMarkdown(results, notes));
+  const lab = (results as BenchResults & { lab?: LabWorkloadFigures }).lab;
+  writeFileSync(mdFile, formatMarkdown(results, notes) + (lab ? `\n## 7. Lab workload\n\n${formatLabWorkload(lab)}` : ''));
   writeFileSync(join(outDir, 'sampler-lag.svg'), lagChart(results));
   process.stderr.write(`bench: wrote ${mdFile} and ${join(outDir, 'sampler-lag.svg')}\n`);
 }

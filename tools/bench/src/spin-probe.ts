@@ -3,6 +3,7 @@
 // Run: node dist/spin-probe.js --spin-ms 2 --interval-ms 1000 --duration-s 60   (prints one JSON line)
 // --wake-early-ms N arms each timer N ms before the deadline (a custom schedule), so the busy-wait covers the
 // timer's usual lateness instead of only its rare early wake-ups: the cost of a sub-millisecond lag.
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createRegistry, createSampler } from '@proj/metrics-core';
 
@@ -14,6 +15,8 @@ export interface SpinProbeResult {
   /** CPU used between the first and the last tick (process.cpuUsage), milliseconds. */
   readonly cpuMs: number;
   readonly seconds: number;
+  /** Per tick, how long it busy-waited (0 when the timer woke at or after the deadline), milliseconds. */
+  readonly spunMs?: number[];
 }
 
 async function main(): Promise<void> {
@@ -31,21 +34,24 @@ async function main(): Promise<void> {
   let firstAt = 0;
   let lastAt = 0;
   let cpuAtLast: NodeJS.CpuUsage | undefined;
+  // The timer's wake-ups, to tell how long each tick spun: from a wake-up before its deadline to the tick's start.
+  let firedAtMs = 0;
+  const spunMs: number[] = [];
   const sampler = createSampler({
     intervalMs,
     spinMs,
-    ...(wakeEarlyMs > 0
-      ? {
-          schedule: (fn: () => void, delayMs: number) => {
-            if (delayMs <= wakeEarlyMs) {
-              const immediate = setImmediate(fn);
-              return () => clearImmediate(immediate);
-            }
-            const timer = setTimeout(fn, delayMs - wakeEarlyMs);
-            return () => clearTimeout(timer);
-          },
-        }
-      : {}),
+    schedule: (fn: () => void, delayMs: number) => {
+      const fire = () => {
+        firedAtMs = performance.now();
+        fn();
+      };
+      if (delayMs <= wakeEarlyMs) {
+        const immediate = setImmediate(fire);
+        return () => clearImmediate(immediate);
+      }
+      const timer = setTimeout(fire, delayMs - wakeEarlyMs);
+      return () => clearTimeout(timer);
+    },
     registry: createRegistry(),
     prefix: 'spin_probe',
     sample: (tick) => {
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
         return;
       }
       lagsMs.push(tick.startedAtMs - tick.scheduledAtMs);
+      spunMs.push(firedAtMs < tick.scheduledAtMs ? tick.startedAtMs - firedAtMs : 0);
       cpuAtLast = process.cpuUsage();
       lastAt = tick.startedAtMs;
     },
@@ -63,7 +70,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, durationMs + intervalMs / 2));
   await sampler.stop();
   const used = cpuAtFirst && cpuAtLast ? cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system : 0;
-  const result: SpinProbeResult = { spinMs, wakeEarlyMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000 };
+  const result: SpinProbeResult = { spinMs, wakeEarlyMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000, spunMs };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -72,6 +72,10 @@ export function createAttributionCollector(options: AttributionCollectorOptions)
         containers: options.containers,
         userHz,
         maxOpenFiles: options.maxOpenFiles ?? 512,
+        // Only what can get a share is read each tick: matched, contained and young processes (an exec may rename
+        // those); an idle host's hundreds of others are looked at again every 30 scans. Unread processes add to no
+        // share, so the shares still never exceed active.
+        wantedOnly: { recheckEveryScans: 30 },
       })
     : null;
   const cgroupTracker: CgroupTracker | null =

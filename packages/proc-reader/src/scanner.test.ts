@@ -100,6 +100,27 @@ describe('createProcessScanner', () => {
   });
 });
 
+describe('createProcessScanner with wantedOnly', () => {
+  it('lists matched, contained and young processes; reads the others once, then only every recheckEveryScans scans', () => {
+    const { io } = host();
+    const scanner = createProcessScanner({ procfs: openProcfs({ procfsRoot: '/p', io }), match: (comm) => comm === 'ffmpeg', wantedOnly: { recheckEveryScans: 3 } });
+    const listed = () => scanner.scan().processes.map((p) => p.pid).sort((a, b) => a - b);
+    // Uptime 20 s: pid 1 (started at 0.01 s) is old and idle; pid 200 (started at 18 s) is young; pid 100 is ffmpeg.
+    expect(listed()).toEqual([100, 200]);
+    for (let scan = 2; scan <= 6; scan++) expect(listed()).toEqual([100, 200]);
+    // Read at its first scan, then at the scans whose number plus its pid is a multiple of 3 (2 and 5).
+    expect(io.reads.filter((path) => path === '/p/1/stat')).toHaveLength(3);
+    expect(io.reads.filter((path) => path === '/p/100/stat')).toHaveLength(6);
+    // Time passes: pid 200 is no longer young; pid 1 is renamed into a match and listed by its next recheck.
+    io.files.set('/p/uptime', '30.00 40.00\n');
+    io.files.set('/p/1/stat', formatStatLine({ pid: 1, comm: 'ffmpeg', ppid: 0, utime: 7, stime: 5, starttime: 1 }));
+    const seen = [listed(), listed(), listed()];
+    expect(seen.every((pids) => !pids.includes(200))).toBe(true);
+    expect(seen.at(-1)).toEqual([1, 100]);
+    expect(scanner.cachedProcesses).toBe(3);
+  });
+});
+
 describe('createProcessScanner on this machine', () => {
   it('sees this process by comm, and its CPU time grow after it burns 30 ms', () => {
     const scanner = createProcessScanner({ procfs: openProcfs(), match: (comm) => comm === 'node' });

@@ -19,6 +19,14 @@ export interface ProcessScannerOptions {
    * call `close()` when done. Needs an io with openFile/readAt/closeFile.
    */
   readonly maxOpenFiles?: number;
+  /**
+   * List only the processes a caller attributes: matched ones, ones in a container (with `containers`), and young
+   * ones (started less than `youngSeconds` ago, 5 by default), which an exec may still rename into a match. Any
+   * other process is read once per life and then only every `recheckEveryScans` scans (staggered by pid), to see a
+   * later rename or a reused pid; its times are not listed. On a host with hundreds of idle processes this cuts a
+   * scan to the pid listing and the processes that matter. Off by default: every process is read and listed.
+   */
+  readonly wantedOnly?: { readonly recheckEveryScans: number; readonly youngSeconds?: number };
 }
 
 /** One process's CPU times at one scan. */
@@ -77,6 +85,8 @@ interface CacheEntry {
   seen: number;
   /** The stat file held open, or null. */
   fd: number | null;
+  /** With wantedOnly: neither matched nor in a container nor young at its last read, so not read every scan. */
+  skipped: boolean;
 }
 
 const NO_CONTAINER: CgroupClassification = { containerId: null, runtime: null, podUid: null };
@@ -110,6 +120,9 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
   const buffer = Buffer.allocUnsafe(4096);
   const cache = new Map<number, CacheEntry>();
   let generation = 0;
+  const wantedOnly = options.wantedOnly;
+  const recheckEveryScans = Math.max(1, Math.floor(wantedOnly?.recheckEveryScans ?? 1));
+  const youngTicks = (wantedOnly?.youngSeconds ?? 5) * userHz;
 
   const scan = (): ProcessScan => {
     generation++;
@@ -125,8 +138,12 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
     const vanished: number[] = [];
     const failures: ProcessFailure[] = [];
     for (const pid of pids) {
-      const file = `${root}${pid}/stat`;
       let entry = cache.get(pid);
+      if (entry !== undefined && entry.skipped && (generation + pid) % recheckEveryScans !== 0) {
+        entry.seen = generation;
+        continue;
+      }
+      const file = `${root}${pid}/stat`;
       let length = -1;
       if (entry !== undefined && entry.fd !== null) {
         try {
@@ -162,7 +179,7 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
             failures.push({ pid, error: problem });
           }
         }
-        entry = { starttimeTicks: parsed.starttimeTicks, comm: parsed.comm, matched: match(parsed.comm), classification, seen: generation, fd: null };
+        entry = { starttimeTicks: parsed.starttimeTicks, comm: parsed.comm, matched: match(parsed.comm), classification, seen: generation, fd: null, skipped: false };
         cache.set(pid, entry);
       } else if (entry.comm !== parsed.comm) {
         // exec() or prctl(PR_SET_NAME) renamed it: `sh -c 'exec ffmpeg ...'` becomes ffmpeg with the same starttime.
@@ -170,6 +187,14 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
         entry.matched = match(parsed.comm);
       }
       entry.seen = generation;
+      if (wantedOnly !== undefined) {
+        const young = uptimeTicks === null || uptimeTicks - parsed.starttimeTicks < youngTicks;
+        entry.skipped = !entry.matched && entry.classification.containerId === null && !young;
+        if (entry.skipped) {
+          closeFd(entry);
+          continue;
+        }
+      }
       if (entry.fd === null && openFiles < maxOpenFiles) {
         try {
           // Opened after the read: if the pid was reused in between, the next read shows another starttime.

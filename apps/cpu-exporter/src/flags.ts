@@ -1,15 +1,5 @@
-import { choiceParser, durationParser, exporterFlags, FlagValueError, parseDirectory, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
+import { choiceParser, DEFAULT_ATTRIBUTE_PROCESSES, durationParser, exporterFlags, FlagValueError, parseDirectory, parseNonEmpty, parseOptionalRegex, type FlagSpecs } from '@proj/metrics-core/cli';
 import { ESTIMATE_MODEL_NAMES, parseEstimateModelName, type EstimateModelName } from '@proj/power-estimate';
-
-/** A regular expression, or null for an empty value (that feature off). */
-function parseOptionalRegex(raw: string): RegExp | null {
-  if (raw === '') return null;
-  try {
-    return new RegExp(raw);
-  } catch (error) {
-    throw new FlagValueError(`not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
 
 /** `true` or `false` (flags take a value here, so the environment and the command line read alike). */
 function parseOnOff(raw: string): boolean {
@@ -48,8 +38,8 @@ export const cpuExporterFlags = {
     description: "attribute CPU energy to processes whose comm matches this regular expression; '' turns it off",
     valueName: 'REGEX',
     env: 'CPU_EXPORTER_ATTRIBUTE_PROCESSES',
-    default: /^(ffmpeg|ffprobe|gst-launch-1\.0)$/ as RegExp | null,
-    defaultText: '^(ffmpeg|ffprobe|gst-launch-1\\.0)$',
+    default: DEFAULT_ATTRIBUTE_PROCESSES as RegExp | null,
+    defaultText: DEFAULT_ATTRIBUTE_PROCESSES.source,
     parse: parseOptionalRegex,
   },
   'attribute-containers': { description: 'attribute CPU energy to containers (the sum of their processes)', valueName: 'true|false', env: 'CPU_EXPORTER_ATTRIBUTE_CONTAINERS', default: true, parse: parseOnOff },

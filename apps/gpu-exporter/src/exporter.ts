@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { createExporter, createExporterRegistry, type Exporter } from '@proj/metrics-core/http';
 import type { Logger } from '@proj/metrics-core/metrics';
+import { DEFAULT_ATTRIBUTE_PROCESSES } from '@proj/metrics-core/cli';
 import { openProcfs } from '@proj/proc-reader';
 import { createGpuCollector, type GpuCollector } from './collector.js';
-import { DEFAULT_ATTRIBUTE_PROCESSES } from './flags.js';
 import { createPmonCollector, type PmonCollector, type PmonMode } from './pmon-collector.js';
 import { createPmonSource, type PmonSource, type PmonSourceOptions } from './pmon-source.js';
 import { createNvidiaSmiSource, type NvidiaSmiSource, type NvidiaSmiSourceOptions } from './source.js';
@@ -30,8 +30,8 @@ export interface GpuExporterOptions {
   readonly startWaitMs?: number;
   /** `--pmon`. Default `auto`. */
   readonly pmon?: PmonMode;
-  /** `--attribute-processes`, as text. Default DEFAULT_ATTRIBUTE_PROCESSES. */
-  readonly attributeProcesses?: string;
+  /** `--attribute-processes`; null attributes no process. Default DEFAULT_ATTRIBUTE_PROCESSES. */
+  readonly attributeProcesses?: RegExp | null;
   /** `--procfs-root`. Default `/proc`. */
   readonly procfsRoot?: string;
   /** Overrides for the pmon source (timeouts, backoff), for tests. */
@@ -68,7 +68,7 @@ export function createGpuExporter(options: GpuExporterOptions): GpuExporter {
           source: pmonSource,
           gpus: source,
           energy: gpu,
-          match: new RegExp(options.attributeProcesses ?? DEFAULT_ATTRIBUTE_PROCESSES),
+          match: options.attributeProcesses === undefined ? DEFAULT_ATTRIBUTE_PROCESSES : options.attributeProcesses,
           mode: pmonMode,
           procfs: openProcfs({ procfsRoot: options.procfsRoot ?? '/proc' }),
           intervalMs: options.intervalMs,

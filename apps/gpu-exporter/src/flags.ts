@@ -1,18 +1,4 @@
-import { choiceParser, exporterFlags, FlagValueError, parseNonEmpty, type FlagSpecs } from '@proj/metrics-core/cli';
-
-/** The commands whose processes get energy series by default: ffmpeg and its kin (the lab's streams). */
-export const DEFAULT_ATTRIBUTE_PROCESSES = '^(ffmpeg|ffprobe|gst-launch-1\\.0)$';
-
-/** A JavaScript regular expression, matched against a process's command name; kept as text, compiled by the exporter. */
-export function parseProcessPattern(raw: string): string {
-  parseNonEmpty(raw);
-  try {
-    new RegExp(raw);
-  } catch (error) {
-    throw new FlagValueError(`${JSON.stringify(raw)} is not a regular expression (${error instanceof Error ? error.message : String(error)})`);
-  }
-  return raw;
-}
+import { choiceParser, DEFAULT_ATTRIBUTE_PROCESSES, exporterFlags, parseDirectory, parseNonEmpty, parseOptionalRegex, type FlagSpecs } from '@proj/metrics-core/cli';
 
 /** The GPU exporter's command line (docs/ARCHITECTURE.md, "Command line"). */
 export const gpuExporterFlags = {
@@ -32,17 +18,18 @@ export const gpuExporterFlags = {
     parse: choiceParser(['auto', 'on', 'off'] as const),
   },
   'attribute-processes': {
-    description: 'regular expression on the command name: matching processes get per-process GPU series, the others count as unattributed',
+    description: "processes whose pmon command matches this regular expression get per-process GPU series, the others count as unattributed; '' attributes none",
     valueName: 'REGEX',
     env: 'GPU_EXPORTER_ATTRIBUTE_PROCESSES',
-    default: DEFAULT_ATTRIBUTE_PROCESSES,
-    parse: parseProcessPattern,
+    default: DEFAULT_ATTRIBUTE_PROCESSES as RegExp | null,
+    defaultText: DEFAULT_ATTRIBUTE_PROCESSES.source,
+    parse: parseOptionalRegex,
   },
   'procfs-root': {
     description: "procfs to read a pmon pid's container from (/proc/<pid>/cgroup); pmon's pids are the host's",
     valueName: 'PATH',
     env: 'GPU_EXPORTER_PROCFS_ROOT',
     default: '/proc',
-    parse: parseNonEmpty,
+    parse: parseDirectory,
   },
 } satisfies FlagSpecs;

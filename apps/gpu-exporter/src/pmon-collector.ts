@@ -19,8 +19,8 @@ export interface PmonCollectorOptions {
   readonly gpus: Pick<NvidiaSmiSource, 'latest' | 'status'>;
   /** The producer of each GPU's energy per tick: this collector is placed after it. */
   readonly energy: Pick<GpuCollector, 'lastEnergy'>;
-  /** Processes whose pmon command matches get series; the others' share stays unattributed. */
-  readonly match: RegExp;
+  /** Processes whose pmon command matches get series; the others' share stays unattributed. null: none. */
+  readonly match: RegExp | null;
   readonly mode: Exclude<PmonMode, 'off'>;
   /** Where container_id is read from (`/proc/<pid>/cgroup`), when pmon's pid is visible there. */
   readonly procfs: Procfs;
@@ -186,7 +186,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
             key: `${index}/${row.pid!}/${comm}`,
             row,
             labels: { gpu_id: String(index), gpu_uuid: gpuUuid, pid: String(row.pid!), comm },
-            matched: match.test(comm),
+            matched: match !== null && match.test(comm),
           };
         }),
       );

@@ -150,7 +150,8 @@ describe('gpu_exporter process', () => {
     [['--interval', '10ms'], 'gpu_exporter: --interval: 10ms is out of range (100ms to 30s)'],
     [['--nvidia-smi', ''], 'gpu_exporter: --nvidia-smi: must not be empty'],
     [['--pmon', 'maybe'], 'gpu_exporter: --pmon: "maybe" is not one of auto, on, off'],
-    [['--attribute-processes', '^(ffmpeg'], 'gpu_exporter: --attribute-processes: "^(ffmpeg" is not a regular expression (Invalid regular expression: /^(ffmpeg/: Unterminated group)'],
+    [['--attribute-processes', '^(ffmpeg'], 'gpu_exporter: --attribute-processes: not a regular expression: Invalid regular expression: /^(ffmpeg/: Unterminated group'],
+    [['--procfs-root', '/nonexistent/proc'], 'gpu_exporter: --procfs-root: /nonexistent/proc is not a directory'],
   ])('exits 2 with one clear line for %j', async (args, line) => {
     const { code, stderr } = await runToExit(ENTRY, args);
     expect(code).toBe(2);

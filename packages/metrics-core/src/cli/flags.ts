@@ -291,6 +291,22 @@ export function parseDirectory(raw: string): string {
   return raw;
 }
 
+/**
+ * The commands whose processes get per-process energy series by default, in both exporters (`--attribute-processes`):
+ * ffmpeg and its kin, the lab's streams. Only matching processes get series: cardinality stays that of the streams.
+ */
+export const DEFAULT_ATTRIBUTE_PROCESSES = /^(ffmpeg|ffprobe|gst-launch-1\.0)$/;
+
+/** A regular expression, or null for an empty value (that feature off). */
+export function parseOptionalRegex(raw: string): RegExp | null {
+  if (raw === '') return null;
+  try {
+    return new RegExp(raw);
+  } catch (error) {
+    throw new FlagValueError(`not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** A parser accepting one of `choices`. */
 export function choiceParser<T extends string>(choices: readonly T[]): (raw: string) => T {
   return (raw) => {

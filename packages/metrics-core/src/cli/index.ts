@@ -1,6 +1,7 @@
 // @proj/metrics-core/cli: flags (node:util parseArgs, environment, validation), the run loop and an exporter's main.
 export {
   choiceParser,
+  DEFAULT_ATTRIBUTE_PROCESSES,
   durationParser,
   exporterFlags,
   FlagError,
@@ -10,6 +11,7 @@ export {
   parseFlags,
   parseDirectory,
   parseNonEmpty,
+  parseOptionalRegex,
   parsePort,
   runCommandLine,
 } from './flags.js';

@@ -11,7 +11,8 @@ export const gpuExporterFlags = {
     parse: parseNonEmpty,
   },
   pmon: {
-    description: 'per-process GPU use and energy from nvidia-smi pmon: auto (where the driver supports it), on (and say on /health when it cannot), off',
+    description:
+      "per-process GPU use and energy from nvidia-smi pmon: auto (where the driver supports it), on (and say on /health when it cannot), off; pmon's -d is --interval rounded up to whole seconds (1-10)",
     valueName: 'MODE',
     env: 'GPU_EXPORTER_PMON',
     default: 'auto' as 'auto' | 'on' | 'off',

@@ -145,6 +145,9 @@ export function createPmonSource(options: PmonSourceOptions): PmonSource {
   const startupGraceMs = options.startupGraceMs ?? Math.max(stallAfterMs, 15_000);
   const maxQueuedBatches = options.maxQueuedBatches ?? 64;
 
+  if (delaySeconds * 1000 !== options.intervalMs) {
+    logger.info('nvidia-smi pmon samples in whole seconds: its -d is the interval rounded up (1-10 s)', { interval_ms: options.intervalMs, pmon_delay_s: delaySeconds });
+  }
   let watchedKey: string | undefined;
   let groups: Group[] = [];
   let queue: PmonBatch[] = [];

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { killGroup, trackGroup, untrackGroup } from './groups.js';
+import { markEnv, startOrphanReaper } from './descendants.js';
+import { signalGroup, trackGroup, untrackGroup } from './groups.js';
 import { withParentDeathSignal } from './pdeathsig.js';
 
 /** How spawnGroup starts a child. */
@@ -20,11 +21,14 @@ export interface SpawnGroupOptions {
 
 /**
  * Starts `command args` as the leader of a new process group, tracked until it ends: when the leader exits, the
- * rest of its group is killed at once (nothing it forked outlives it), and a group still alive when this process
- * exits is killed then. Spawn errors arrive as the child's `error` event, as with node's spawn.
+ * rest of its group is killed at once, and a group still alive when this process exits is killed then. Its
+ * environment carries a mark of this process, so that what it started and moved out of the group (setsid) is
+ * killed too when it is killed with killGroup(pid, 'SIGKILL') and when this process ends, however it ends.
+ * Spawn errors arrive as the child's `error` event, as with node's spawn.
  */
 export function spawnGroup(command: string, args: readonly string[], options: SpawnGroupOptions = {}): ChildProcess {
-  const env = options.env ?? process.env;
+  const { env, mark } = markEnv(options.env ?? process.env);
+  startOrphanReaper();
   const target = options.parentDeathSignal === false ? { command, args } : withParentDeathSignal(command, args, env, options.cwd);
   const output = options.output ?? 'pipe';
   const stdio: StdioOptions = [options.stdin ?? 'ignore', output, output];
@@ -37,11 +41,13 @@ export function spawnGroup(command: string, args: readonly string[], options: Sp
     ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   const pgid = child.pid;
-  trackGroup(pgid);
+  trackGroup(pgid, mark);
   child.once('exit', () => {
-    // 'exit', not 'close': a grandchild holding the pipes open would delay 'close' for as long as it lives.
-    killGroup(pgid, 'SIGKILL');
+    // 'exit', not 'close': a grandchild holding the pipes open would delay 'close' for as long as it lives. The
+    // group only, no search for marked processes: that costs a /proc scan, and a one-shot child ends every few
+    // seconds; what it left outside its group dies when this process ends.
     untrackGroup(pgid);
+    signalGroup(pgid, 'SIGKILL');
   });
   return child;
 }

@@ -43,6 +43,8 @@ export interface StackOptions {
   readonly fakeGpuCapture?: string;
   /** Sampling interval of both exporters. */
   readonly exporterInterval?: string;
+  /** More CPU exporter flags (tests: `--attribute-processes`, `--attribute-cgroups` for a known workload). */
+  readonly cpuExporterArgs?: readonly string[];
   /** More VictoriaMetrics flags (tests: `-search.latencyOffset=0s`). */
   readonly vmExtraFlags?: readonly string[];
   /** How long to wait for every target to be scraped up by both stores. */
@@ -155,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       name: 'cpu-exporter',
       entry: buildPaths.cpuExporter,
       port: await exporterPort('cpuExporter', 'the CPU exporter'),
-      args: ['--sysfs-root', sysfs.root, '--interval', interval],
+      args: ['--sysfs-root', sysfs.root, '--interval', interval, ...(options.cpuExporterArgs ?? [])],
       logFile: join(logsDir, 'cpu-exporter.log'),
     });
     services.push(cpuExporter.service);

@@ -2,11 +2,13 @@
 // fixture tree whose counters a writer advances, node_exporter on the same tree, and the GPU exporter on the
 // fake nvidia-smi. It runs for over 30 s, then everything is read back through the
 // Prometheus-compatible API of each store.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { materializePowercapTree, parseSamples, type MaterializedTree } from '@proj/fixtures';
+import { materializePowercapTree, parseSamples, until, type MaterializedTree } from '@proj/fixtures';
+import { killGroup, spawnGroup } from '@proj/subprocess';
 import { builtinVariables, loadDashboards, queriesOf, substituteVariables } from '../src/dashboards.js';
 import { buildPaths, repoRoot } from '../src/paths.js';
 import { matrixOf, sampleSpacing, vectorOf, type PromApi } from '../src/prom-api.js';
@@ -37,6 +39,52 @@ const GPU_PMON_ENV = { FAKE_NVIDIA_SMI_PMON: 'ray-3gpu', GPU_EXPORTER_ATTRIBUTE_
 /** Series that only appear with the event they count (an nvidia-smi exit code): "no data" is right until then. */
 const MAY_BE_EMPTY = [/gpu_exporter_nvidia_smi_exits_total/];
 
+/**
+ * CONDITIONAL: the attribution's workload needs root and a v1 cpuacct hierarchy (this machine's): a process named
+ * `ffmpeg-<pid>` that works in bursts, inside a docker-shaped cgroup, so that it is attributed as a process, as a
+ * container and as a job cgroup. Without them the energy-per-stream expressions that need it are not asked for data.
+ */
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+const ATTRIBUTION_WORKLOAD = existsSync(join(CPUACCT, 'cpuacct.usage')) && process.getuid?.() === 0;
+const JOB_CGROUP = `/docker/${createHash('sha256').update(`stack-test-${process.pid}`).digest('hex')}`;
+/** The workload's comm (at most 15 characters), unique to this run: another run's workload is not ours to store. */
+const WORKLOAD_COMM = `ffmpeg-${process.pid % 10_000_000}`;
+let workload: { pid: number; dir: string; createdParent: boolean; scriptDir: string } | undefined;
+
+/** Starts the workload in its cgroup before the exporter sees it (a process's container is read once per life). */
+function startAttributionWorkload(): void {
+  const scriptDir = mkdtempSync(join(tmpdir(), 'stack-workload-'));
+  const script = join(scriptDir, WORKLOAD_COMM);
+  writeFileSync(script, '#!/bin/sh\nread go\nwhile :; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 0.1; done\n');
+  chmodSync(script, 0o755);
+  const parent = join(CPUACCT, 'docker');
+  const createdParent = !existsSync(parent);
+  const dir = join(CPUACCT, JOB_CGROUP);
+  mkdirSync(dir, { recursive: true });
+  const child = spawnGroup(script, [], { stdin: 'pipe' });
+  writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+  child.stdin!.write('go\n');
+  workload = { pid: child.pid!, dir, createdParent, scriptDir };
+}
+
+async function stopAttributionWorkload(): Promise<void> {
+  if (!workload) return;
+  const { pid, dir, createdParent, scriptDir } = workload;
+  killGroup(pid, 'SIGKILL');
+  const removed = (path: string) => () => {
+    try {
+      if (existsSync(path)) rmdirSync(path);
+      return true;
+    } catch {
+      return false; // EBUSY until the killed tasks are gone
+    }
+  };
+  await until(removed(dir), 10_000);
+  // Another run's container may still be in it: then it stays, as a runtime's parent would.
+  if (createdParent) removed(join(CPUACCT, 'docker'))();
+  rmSync(scriptDir, { recursive: true, force: true });
+}
+
 let stack: RunningStack;
 let tree: MaterializedTree;
 let vm: PromApi;
@@ -48,7 +96,10 @@ beforeAll(async () => {
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: build first (pnpm nx run-many -t build -p gpu-exporter @proj/fake-nvidia-smi)`);
   tree = materializePowercapTree(FIXTURE);
   tree.setEnergyUj(PACKAGE_ID, maxUj(PACKAGE_ID) - START_BELOW_WRAP_UJ);
+  if (ATTRIBUTION_WORKLOAD) startAttributionWorkload();
   stack = await startStack({
+    // Only the test's own workload: another ffmpeg on the machine would come and go between exposition and store.
+    cpuExporterArgs: ['--attribute-processes', `^${WORKLOAD_COMM}$`, ...(ATTRIBUTION_WORKLOAD ? ['--attribute-cgroups', `^${JOB_CGROUP}$`] : [])],
     baseDir: tmpdir(),
     ports: 'free',
     sysfs: { fixture: tree },
@@ -63,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  await stopAttributionWorkload();
   tree?.remove();
 }, 30_000);
 
@@ -230,6 +282,7 @@ describe('the local stack, after running for 30 s', () => {
     for (const dashboard of loadDashboards()) {
       for (const query of queriesOf(dashboard)) {
         const expr = substituteVariables(query.expr, values);
+        if (!ATTRIBUTION_WORKLOAD && /\benergy_(process|container|cgroup)_cpu_/.test(expr)) continue; // CONDITIONAL, see ATTRIBUTION_WORKLOAD
         const result = await vm.query(expr);
         const count = result.resultType === 'vector' || result.resultType === 'matrix' ? result.result.length : 1;
         if (count === 0 && MAY_BE_EMPTY.some((re) => re.test(expr))) continue;
@@ -244,6 +297,23 @@ describe('the local stack, after running for 30 s', () => {
       }
     }
     expect(results.length).toBeGreaterThan(50);
+  });
+});
+
+describe.runIf(ATTRIBUTION_WORKLOAD)('energy attribution in the stack', () => {
+  it("stores the job cgroup's joules, its process's and its container's, and answers docs/ATTRIBUTION.md's job query", async () => {
+    const job = `{cgroup="${JOB_CGROUP}", zone=~"package_.*"}`;
+    // The documented "joules of job X between start and end", over the last 20 s of the run.
+    const joules = vectorOf(await vm.query(`sum(increase(energy_cgroup_cpu_joules_total${job}[20s]))`, { time: now() }));
+    expect(joules).toHaveLength(1);
+    expect(Number(joules[0]!.value[1])).toBeGreaterThan(0);
+    const process = vectorOf(await vm.query(`energy_process_cpu_joules_total{comm="${WORKLOAD_COMM}", pid="${workload!.pid}", zone=~"package_.*"}`));
+    expect(process.map((s) => s.metric.container_id)).toEqual([JOB_CGROUP.slice('/docker/'.length)]);
+    const container = vectorOf(await vm.query(`energy_container_cpu_joules_total{container_id="${JOB_CGROUP.slice('/docker/'.length)}", zone=~"package_.*"}`));
+    expect(container.map((s) => s.metric.runtime)).toEqual(['docker']);
+    // Conservation as stored: active + idle = the package's energy.
+    const split = vectorOf(await vm.query('sum(energy_node_cpu_active_joules_total{zone="package_0"}) + sum(energy_node_cpu_idle_joules_total{zone="package_0"}) - sum(rapl_energy_joules_total{zone="package_0"})'));
+    expect(Math.abs(Number(split[0]!.value[1]))).toBeLessThan(1e-6);
   });
 });
 

@@ -1,10 +1,14 @@
 import type { Counter } from 'prom-client';
 
-/** A child source's cumulative counts, as the nvidia-smi and pmon sources keep them. */
+/** What a source of supervised children (nvidia-smi -lms, pmon) has counted since it was created. */
 export interface ChildCounts {
+  /** Loop children started again after the first. */
   readonly restarts: number;
+  /** Loop children killed because no complete answer came in time. */
   readonly stalls: number;
+  /** Loop children that ended, by exit code (`signal_SIGKILL`, or the spawn errno). */
   readonly exits: ReadonlyMap<string, number>;
+  /** Output that was not data, by reason (column_count, incomplete_batch, gpu_lost, spawn, timeout, ...). */
   readonly readErrors: ReadonlyMap<string, number>;
 }
 

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '@proj/metrics-core/metrics';
 import { createPmonStreamParser, NvsmiError, parsePmon, type NvsmiErrorReason, type PmonRow, type PmonStreamEvent, type PmonStreamParser } from '@proj/nvsmi-parser';
 import { createSupervisor, killGroup, runOnce, type Supervisor } from '@proj/subprocess';
+import type { ChildCounts } from './counts.js';
+import { COME_BACK_LATER as LMS_COME_BACK_LATER, exitCodeLabel, type NvidiaSmiSourceOptions } from './source.js';
 
 /** A GPU the `-lms` source sees, by nvidia-smi index and UUID. */
 export interface PmonGpu {
@@ -35,17 +37,8 @@ export interface PmonGroupStatus {
   readonly detail: string | undefined;
 }
 
-/** What the pmon source has counted since it was created (all groups together). */
-export interface PmonCounts {
-  /** Loop children started again after the first of their group. */
-  readonly restarts: number;
-  /** Loop children killed because no interval came in time. */
-  readonly stalls: number;
-  /** Loop children that ended, by exit code (`signal_SIGKILL`, or the spawn errno). */
-  readonly exits: ReadonlyMap<string, number>;
-  /** Output that was not data, by reason (column_count, unrecognised_line, gpu_lost, timeout, ...). */
-  readonly readErrors: ReadonlyMap<string, number>;
-}
+/** What the pmon source has counted since it was created, all groups together. */
+export type PmonCounts = ChildCounts;
 
 /** The pmon source's state. */
 export interface PmonStatus {
@@ -57,26 +50,12 @@ export interface PmonStatus {
   readonly counts: PmonCounts;
 }
 
-/** Options for createPmonSource. */
-export interface PmonSourceOptions {
-  /** Path or name of nvidia-smi. */
-  readonly command: string;
-  /** The exporter's interval: pmon's `-d` is this rounded up to whole seconds, within 1-10. */
-  readonly intervalMs: number;
-  readonly logger?: Logger;
-  /** Limit for the `pmon -c 1` probe. Default 10 s. */
-  readonly probeTimeoutMs?: number;
-  /** How soon a failing group is probed again. Default 30 s. */
-  readonly reprobeEveryMs?: number;
-  /** Kill a loop child when no interval came for this long. Default max(3 pmon intervals, 5 s). */
-  readonly stallAfterMs?: number;
-  readonly startupGraceMs?: number;
-  readonly backoffInitialMs?: number;
-  readonly backoffMaxMs?: number;
-  /** Intervals kept for takeBatches() between two calls. Default 64. */
-  readonly maxQueuedBatches?: number;
-  readonly now?: () => number;
-}
+/**
+ * Options for createPmonSource: those of the nvidia-smi source. `intervalMs` is the exporter's (pmon's `-d` is it
+ * rounded up to whole seconds, within 1-10); `stallAfterMs` defaults to max(3 pmon intervals, 5 s),
+ * `reprobeEveryMs` (a failing group) to 30 s, `probeTimeoutMs` (`pmon -c 1`) to 10 s.
+ */
+export type PmonSourceOptions = NvidiaSmiSourceOptions;
 
 /** Supervised `nvidia-smi pmon` children, one per group of up to 4 GPUs. Knows nothing of Prometheus. */
 export interface PmonSource {
@@ -93,15 +72,8 @@ export interface PmonSource {
 export const PMON_MAX_GPUS = 4;
 // pmon prints an interval in one burst and then sleeps for -d seconds: this long without output ends the burst.
 const QUIET_MS = 100;
-// nvidia-smi's own failures that mean "ask again later", not "restart now".
-const COME_BACK_LATER: ReadonlySet<NvsmiErrorReason> = new Set([
-  'driver_unreachable',
-  'nvml_library_not_found',
-  'driver_version_mismatch',
-  'nvml_init_failed',
-  'no_devices',
-  'invalid_arguments',
-]);
+// As for the -lms child, and an option this nvidia-smi does not know (`-s um` on a very old one).
+const COME_BACK_LATER: ReadonlySet<NvsmiErrorReason> = new Set([...LMS_COME_BACK_LATER, 'invalid_arguments']);
 
 /** pmon's `-d` for an exporter interval: whole seconds, rounded up, within the 1-10 that pmon accepts. */
 export function pmonDelaySeconds(intervalMs: number): number {
@@ -258,7 +230,7 @@ export function createPmonSource(options: PmonSourceOptions): PmonSource {
       onExit(exit) {
         clearTimeout(group.flushTimer);
         handle(parser.end());
-        const code = exit.spawnError ?? (exit.code === null ? `signal_${exit.signal ?? 'unknown'}` : String(exit.code));
+        const code = exitCodeLabel(exit);
         if (exit.reason !== 'stopped') {
           counts.exits.set(code, (counts.exits.get(code) ?? 0) + 1);
           if (exit.reason === 'stalled') counts.stalls++;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '@proj/metrics-core/metrics';
 import { createQueryStreamParser, type HelpQueryGpu, type NvsmiError, type NvsmiErrorReason, type QueryRow, type QueryStreamEvent, type QueryStreamParser } from '@proj/nvsmi-parser';
 import { createSupervisor, killGroup, type ChildExit, type Supervisor } from '@proj/subprocess';
+import type { ChildCounts } from './counts.js';
 import type { FieldSelection } from './fields.js';
 import { probeNvidiaSmi, type ProbeError, type ProbeOutcome } from './probe.js';
 
@@ -19,16 +20,7 @@ export interface GpuBatch {
 export type SourceState = 'starting' | 'missing' | 'failing' | 'no_gpus' | 'running' | 'stopped';
 
 /** What the source has counted since it was created; the collector turns these into counters. */
-export interface SourceCounts {
-  /** Loop children started again after the first. */
-  readonly restarts: number;
-  /** Loop children killed because no complete batch came in time. */
-  readonly stalls: number;
-  /** Loop children that ended, by exit code (`signal_SIGKILL`, or the spawn errno). */
-  readonly exits: ReadonlyMap<string, number>;
-  /** Output that was not data, by reason (column_count, incomplete_batch, gpu_lost, spawn, timeout, ...). */
-  readonly readErrors: ReadonlyMap<string, number>;
-}
+export type SourceCounts = ChildCounts;
 
 /** The source's state. */
 export interface SourceStatus {
@@ -42,7 +34,12 @@ export interface SourceStatus {
   readonly counts: SourceCounts;
 }
 
-/** Options for createNvidiaSmiSource. */
+/** How a child's end is counted: its exit code, `signal_<NAME>`, or the spawn errno (`ENOENT`). */
+export function exitCodeLabel(exit: ChildExit): string {
+  return exit.spawnError ?? (exit.code === null ? `signal_${exit.signal ?? 'unknown'}` : String(exit.code));
+}
+
+/** Options for createNvidiaSmiSource (and, with the pmon interval rounded up to whole seconds, createPmonSource). */
 export interface NvidiaSmiSourceOptions {
   /** Path or name of nvidia-smi. */
   readonly command: string;
@@ -77,8 +74,8 @@ export interface NvidiaSmiSource {
   status(): SourceStatus;
 }
 
-// nvidia-smi's own failures that mean "ask again later", not "restart now".
-const COME_BACK_LATER: ReadonlySet<NvsmiErrorReason> = new Set([
+/** nvidia-smi's own failures that mean "ask again later", not "restart now". */
+export const COME_BACK_LATER: ReadonlySet<NvsmiErrorReason> = new Set([
   'driver_unreachable',
   'nvml_library_not_found',
   'driver_version_mismatch',
@@ -212,7 +209,7 @@ export function createNvidiaSmiSource(options: NvidiaSmiSourceOptions): NvidiaSm
       onExit(exit) {
         handle(parser.end());
         lastExit = exit;
-        const code = exit.spawnError ?? (exit.code === null ? `signal_${exit.signal ?? 'unknown'}` : String(exit.code));
+        const code = exitCodeLabel(exit);
         counts.exits.set(code, (counts.exits.get(code) ?? 0) + 1);
         if (exit.reason === 'stalled') counts.stalls++;
         logger.warn('nvidia-smi exited', { reason: exit.reason, code: exit.code, signal: exit.signal, stderr: exit.stderrTail.slice(-300) || undefined });

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { choiceParser, durationParser, FlagError, formatHelp, parseDirectory, parseFlags, parseNonEmpty, parsePort, runCommandLine, type CommandLineIo } from './flags.js';
+import { choiceParser, DEFAULT_ATTRIBUTE_PROCESSES, durationParser, FlagError, FlagValueError, formatHelp, parseDirectory, parseFlags, parseNonEmpty, parseOptionalRegex, parsePort, runCommandLine, type CommandLineIo } from './flags.js';
 
 const specs = {
   port: { description: 'port to listen on', valueName: 'PORT', env: 'X_PORT', default: 9510, parse: parsePort },
@@ -141,5 +141,19 @@ describe('runCommandLine', () => {
 
   it('asks for a healthcheck with the same flags and environment', () => {
     expect(runCommandLine(info, specs, ['--healthcheck'], { X_PORT: '9600' }, io())).toMatchObject({ values: { port: 9600 }, healthcheck: true });
+  });
+});
+
+describe('--attribute-processes', () => {
+  it('reads a regular expression, or nothing for an empty value, and says why a bad one is refused', () => {
+    expect(parseOptionalRegex('')).toBeNull();
+    expect(parseOptionalRegex('^ray::')!.test('ray::TorchGPUWo')).toBe(true);
+    expect(() => parseOptionalRegex('^(ffmpeg')).toThrow(FlagValueError);
+    expect(() => parseOptionalRegex('^(ffmpeg')).toThrow(/^not a regular expression: /);
+  });
+
+  it('matches ffmpeg and its kin by default, whole names only', () => {
+    const matched = ['ffmpeg', 'ffprobe', 'gst-launch-1.0', 'ffmpeg2', 'xffmpeg', 'gst-launch-1x0', 'ffmpeg-stack'].filter((comm) => DEFAULT_ATTRIBUTE_PROCESSES.test(comm));
+    expect(matched).toEqual(['ffmpeg', 'ffprobe', 'gst-launch-1.0']);
   });
 });

@@ -33,7 +33,7 @@ async function main(): Promise<number> {
         '  --full    the full run (default, about 30 minutes): writes docs/BENCHMARKS.md and docs/sampler-lag.svg\n' +
         '  --out     where the full run writes (default: docs/)\n' +
         '  --from-results FILE  write the docs again from a full run\'s results.json (kept in .tmp/bench-full-*), no run\n' +
-        '  --lab     only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip)\n' +
+        '  --lab     only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip); with --quick 20 s idle + 120 s scraped, else 60 + 600\n' +
         '  --lab-seconds N      its scraped window (default 120; at least 120 for the issue\'s figure)\n' +
         '  --lab-extra NAME=FILE  another CPU exporter build (e.g. a previous dist/main.js) measured beside it, same windows\n',
     );

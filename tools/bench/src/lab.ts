@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { materializePowercapTree } from '@proj/fixtures';
@@ -42,7 +43,7 @@ export interface LabWorkloadFigures {
   /** cpu_exporter's CPU over node_exporter's in the scraped window. */
   readonly ratioToNodeExporter: number;
   /** From spawn to the first accepted TCP connection, milliseconds, one run per start (the GPU exporter's nvidia-smi hung). */
-  readonly listenMs: { readonly cpuExporter: readonly number[]; readonly gpuExporterNvidiaSmiHung: readonly number[] };
+  readonly listenMs: { readonly cpuExporter: readonly number[]; readonly gpuExporterNvidiaSmiHung: readonly number[]; readonly bareNode: readonly number[] };
 }
 
 /**
@@ -79,6 +80,7 @@ export async function measureListenMs(entry: string, args: readonly string[], en
 }
 
 const FIXTURE = 'intel-laptop-psys-symlinks';
+const floorEntry = fileURLToPath(new URL('./floor-server.js', import.meta.url));
 
 /**
  * The lab's real workload, measured side by side: the CPU exporter, the GPU exporter (fake nvidia-smi) and
@@ -125,15 +127,17 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
         freePort().then((port) => startNodeExporter({ port, sysfsRoot: tree.root, logFile: logFile('lab-node-exporter') })),
       ),
     ]);
-    await sleep(3000); // past start-up
-    const listenMs = { cpuExporter: [] as number[], gpuExporterNvidiaSmiHung: [] as number[] };
+    const listenMs = { cpuExporter: [] as number[], gpuExporterNvidiaSmiHung: [] as number[], bareNode: [] as number[] };
     for (let i = 0; i < 3; i++) {
+      // The floor: a bare Node HTTP server started the same way.
+      listenMs.bareNode.push(await measureListenMs(floorEntry, []));
       listenMs.cpuExporter.push(await measureListenMs(buildPaths.cpuExporter, cpuArgs));
       listenMs.gpuExporterNvidiaSmiHung.push(
         await measureListenMs(buildPaths.gpuExporter, ['--nvidia-smi', buildPaths.fakeNvidiaSmi], { FAKE_NVIDIA_SMI_CAPTURE: 'h100', FAKE_NVIDIA_SMI_FAIL: 'hang' }),
       );
     }
 
+    await sleep(10_000); // past start-up: the first rediscovery, the JIT's first optimisations
     log(`lab workload: idle ${options.idleSeconds} s`);
     const idleBefore = targets.map((t) => processCpuSeconds(t.pid));
     const idleT0 = performance.now();
@@ -216,7 +220,8 @@ export function formatLabWorkload(lab: LabWorkloadFigures): string {
     '',
     `lab-workload CPU, cpu_exporter / node_exporter: ${lab.ratioToNodeExporter.toFixed(2)}x (target at most 0.5x)`,
     `listening after start (spawn to first accepted connection, 3 starts each): cpu_exporter ${lab.listenMs.cpuExporter.map((ms) => ms.toFixed(0)).join(', ')} ms; ` +
-      `gpu_exporter with nvidia-smi hung ${lab.listenMs.gpuExporterNvidiaSmiHung.map((ms) => ms.toFixed(0)).join(', ')} ms (target 200 ms)`,
+      `gpu_exporter with nvidia-smi hung ${lab.listenMs.gpuExporterNvidiaSmiHung.map((ms) => ms.toFixed(0)).join(', ')} ms (target 200 ms); ` +
+      `a bare Node HTTP server ${lab.listenMs.bareNode.map((ms) => ms.toFixed(0)).join(', ')} ms`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -50,13 +50,14 @@ describe.runIf(process.platform === 'linux')('gpu_exporter and a setsid grandchi
   it.each(['SIGTERM', 'SIGKILL'] as const)('none is left after %s of the exporter', async (signal) => {
     const nvidiaSmi = setsidNvidiaSmi();
     const server = await startPlain('--nvidia-smi', nvidiaSmi.path, '--interval', '100ms');
-    // The probes (ended) and the -lms stream (running) each left a sleeper in a session of its own.
+    // The probes (ended) and the -lms stream (running, once it has started) each left a sleeper in a session of its
+    // own. One whose nvidia-smi the exporter killed (a stall on a loaded machine) is gone already, and may be.
     await until(() => {
-      const pids = nvidiaSmi.sleepers();
-      return pids.length >= 2 && pids.every((pid) => sessionOf(pid) === pid);
-    }, 20_000);
+      const sessions = nvidiaSmi.sleepers().map((pid) => [pid, sessionOf(pid)] as const);
+      const left = sessions.filter(([pid, session]) => session === pid).length;
+      return left >= 3 && sessions.every(([pid, session]) => session === pid || session === undefined) && nvidiaSmi.fakePids().length > 0;
+    }, 30_000);
     const sleepers = nvidiaSmi.sleepers();
-    expect(nvidiaSmi.fakePids().length).toBeGreaterThan(0);
 
     if (signal === 'SIGTERM') {
       expect((await server.stop('SIGTERM')).code).toBe(0);

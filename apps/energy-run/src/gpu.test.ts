@@ -1,7 +1,7 @@
 import type { PmonRow } from '@proj/nvsmi-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createGpuAccount, pmonWeight } from './gpu.js';
+import { createGpuAccount } from './gpu.js';
 
 const GPUS = [
   { gpuId: '0', gpuUuid: 'GPU-0' },
@@ -9,13 +9,6 @@ const GPUS = [
 ];
 const row = (gpuIndex: number, pid: number | undefined, sm?: number, enc?: number, dec?: number): PmonRow =>
   ({ gpuIndex, pid, type: pid === undefined ? undefined : 'C', smPercent: sm, memPercent: undefined, encPercent: enc, decPercent: dec, jpgPercent: undefined, ofaPercent: undefined, fbMiB: undefined, ccpmMiB: undefined, command: pid === undefined ? undefined : 'ffmpeg' }) as PmonRow;
-
-describe('pmonWeight', () => {
-  it('is sm + enc + dec with `-` as 0', () => {
-    expect(pmonWeight(row(0, 1, 10, 20, 5))).toBe(35);
-    expect(pmonWeight(row(0, 1, undefined, 20, undefined))).toBe(20);
-  });
-});
 
 describe('createGpuAccount', () => {
   it('integrates power over time and gives the command its utilisation share of each pmon interval', () => {

@@ -1,3 +1,4 @@
+import { splitGpuEnergy, type ProcessUse } from '@proj/attribution';
 import { createPmonStreamParser, createQueryStreamParser, numberOf, parseQueryCsv, textOf, type PmonRow } from '@proj/nvsmi-parser';
 import { createSupervisor, runOnce, type Supervisor } from '@proj/subprocess';
 import { performance } from 'node:perf_hooks';
@@ -21,13 +22,6 @@ export interface GpuIdentity {
 /** One power reading of one GPU. */
 export interface PowerReading extends GpuIdentity {
   readonly powerWatts: number;
-}
-
-/** The weight a process's share is proportional to: sm + enc + dec, `-` as 0 (as the GPU exporter splits). Pure. */
-export function pmonWeight(row: Pick<PmonRow, 'smPercent' | 'encPercent' | 'decPercent'>): number {
-  let weight = 0;
-  for (const percent of [row.smPercent, row.encPercent, row.decPercent]) if (percent !== undefined && percent > 0 && Number.isFinite(percent)) weight += percent;
-  return weight;
 }
 
 /**
@@ -66,19 +60,18 @@ export function createGpuAccount(gpus: readonly GpuIdentity[]): GpuAccount {
       }
     },
     pmon(rows, isCommandPid) {
-      const byGpu = new Map<string, { total: number; command: number }>();
+      const byGpu = new Map<string, ProcessUse[]>();
       for (const row of rows) {
         const gpuId = String(row.gpuIndex);
-        const sums = byGpu.get(gpuId) ?? { total: 0, command: 0 };
-        const weight = pmonWeight(row);
-        sums.total += weight;
-        if (row.pid !== undefined && isCommandPid(row.pid)) sums.command += weight;
-        byGpu.set(gpuId, sums);
+        const uses = byGpu.get(gpuId) ?? [];
+        uses.push({ ...row, matched: row.pid !== undefined && isCommandPid(row.pid) });
+        byGpu.set(gpuId, uses);
       }
-      for (const [gpuId, sums] of byGpu) {
+      for (const [gpuId, uses] of byGpu) {
         const state = stateOf(gpuId);
         if (!state) continue;
-        state.lastShare = sums.total > 0 ? sums.command / sums.total : 0;
+        // The command's fraction of this interval, split the GPU exporter's way (the processes of its tree are matched).
+        state.lastShare = splitGpuEnergy(1, uses).processJoules.reduce((sum, joules) => sum + joules, 0);
         state.attributedJoules += state.pendingJoules * state.lastShare;
         state.pendingJoules = 0;
         state.samples++;

@@ -6,7 +6,7 @@ import type { GpuCollector } from './collector.js';
 import { createCountMirror } from './counts.js';
 import { pmonDelaySeconds, type PmonGpu, type PmonSource, type PmonStatus } from './pmon-source.js';
 import type { NvidiaSmiSource } from './source.js';
-import { splitGpuEnergy } from './split.js';
+import { splitGpuEnergy } from '@proj/attribution';
 
 /** `--pmon`: `auto` runs pmon where the driver supports it; `on` also says on /health when it cannot. */
 export type PmonMode = 'auto' | 'on' | 'off';

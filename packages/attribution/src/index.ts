@@ -17,3 +17,5 @@ export type {
 } from './attributor.js';
 export { attributeEnergy, shareJoules, splitEnergy, usecToTicks } from './split.js';
 export type { EnergySplit } from './split.js';
+export { processWeight, splitGpuEnergy } from './gpu.js';
+export type { GpuEnergySplit, ProcessUse } from './gpu.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { processWeight, splitGpuEnergy, type ProcessUse } from './split.js';
+import { processWeight, splitGpuEnergy, type ProcessUse } from './gpu.js';
 
 const percent = fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined });
 const use = fc.record({ smPercent: percent, encPercent: percent, decPercent: percent, matched: fc.boolean() });

@@ -20,7 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'stack-config-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 type Compose = {
-  services: Record<string, { image?: string; command?: string[]; volumes?: string[]; ports?: string[]; profiles?: string[]; env_file?: string; healthcheck?: { test: string[] }; privileged?: boolean; deploy?: unknown; build?: { context: string; dockerfile: string }; user?: string }>;
+  services: Record<string, { image?: string; command?: string[]; volumes?: string[]; ports?: string[]; profiles?: string[]; env_file?: string; healthcheck?: { test: string[] }; privileged?: boolean; deploy?: unknown; build?: { context: string; dockerfile: string }; user?: string; pid?: string }>;
   volumes?: Record<string, unknown>;
 };
 const compose = parse(readFileSync(infraPaths.composeFile, 'utf8')) as Compose;
@@ -91,7 +91,10 @@ describe('docker compose file', () => {
     expect(cpu.privileged).toBeUndefined();
     expect(cpu.build).toEqual({ context: '../..', dockerfile: 'apps/cpu-exporter/Dockerfile' });
     expect(cpu.volumes!.every((v) => v.endsWith(':ro'))).toBe(true);
-    expect(cpu.command).toEqual(['--port', '9510', '--sysfs-root', '/host/sys']);
+    expect(cpu.command).toEqual(['--port', '9510', '--sysfs-root', '/host/sys', '--cgroup-root', '/host/sys/fs/cgroup']);
+    // Attribution needs the host's processes; the GPU exporter needs them for container_id.
+    expect(cpu.pid).toBe('host');
+    expect(compose.services['gpu-exporter']!.pid).toBe('host');
     expect(compose.services['gpu-exporter']!.profiles).toEqual(['nvidia']);
     expect(compose.services['node-exporter']!.profiles).toEqual(['compare']);
     expect(JSON.stringify(compose.services['gpu-exporter']!.deploy)).toContain('"driver":"nvidia"');

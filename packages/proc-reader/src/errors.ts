@@ -1,17 +1,11 @@
+import { errnoCode, errnoReason, KernelFileError } from '@proj/kernel-files';
+
 /** Why a procfs or cgroup file could not give a value: stable strings, fit for a metric label. */
 export type ProcErrorReason = 'permission_denied' | 'not_found' | 'io_error' | 'parse_error' | 'other';
 
 /** Base class of every error this package reports; `file` is the path that failed. */
-export class ProcError extends Error {
+export class ProcError extends KernelFileError<ProcErrorReason> {
   override readonly name: string = 'ProcError';
-  readonly file: string;
-  readonly reason: ProcErrorReason;
-
-  constructor(message: string, file: string, reason: ProcErrorReason, options?: { cause?: unknown }) {
-    super(message, options);
-    this.file = file;
-    this.reason = reason;
-  }
 }
 
 /** A file was read but its text is not what the kernel writes there. */
@@ -41,27 +35,16 @@ export class ProcReadError extends ProcError {
 
 /** Maps an errno code to the reason reported in metrics. */
 export function reasonForCode(code: string): ProcErrorReason {
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission_denied';
-    case 'ENOENT':
-    case 'ENOTDIR':
-    case 'ESRCH':
-      return 'not_found';
-    case 'EIO':
-      return 'io_error';
-    default:
-      return 'other';
-  }
+  // A pid that ended answers ESRCH through a file held open.
+  if (code === 'ESRCH') return 'not_found';
+  // A device gone (ENODEV, ENXIO), no data right now and an over-long attribute are sysfs answers, not procfs's.
+  if (code === 'ENODEV' || code === 'ENXIO') return 'other';
+  const reason = errnoReason(code);
+  return reason === 'no_data' || reason === 'parse_error' ? 'other' : reason;
 }
 
 /** Wraps whatever a filesystem call threw into a ProcReadError naming the file (a ProcError passes through). */
 export function toReadError(file: string, error: unknown): ProcError {
   if (error instanceof ProcError) return error;
-  const code =
-    typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
-      ? (error as { code: string }).code
-      : 'UNKNOWN';
-  return new ProcReadError(file, code, error);
+  return new ProcReadError(file, errnoCode(error), error);
 }

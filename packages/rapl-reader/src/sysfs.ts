@@ -1,4 +1,5 @@
-import { closeSync, constants, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
+import { KERNEL_ATTRIBUTE_MAX_BYTES, readKernelAttribute } from '@proj/kernel-files';
 
 /**
  * The three filesystem calls this package makes. Pass your own to read a tree from elsewhere or to inject
@@ -15,10 +16,7 @@ export interface SysfsIo {
 }
 
 /** The most a sysfs attribute holds: the kernel's show() fills at most one page. */
-export const SYSFS_ATTRIBUTE_MAX_BYTES = 4096;
-
-// One buffer for every read: a byte more than a page, to tell a full page from a longer file.
-const buffer = Buffer.alloc(SYSFS_ATTRIBUTE_MAX_BYTES + 1);
+export const SYSFS_ATTRIBUTE_MAX_BYTES = KERNEL_ATTRIBUTE_MAX_BYTES;
 
 /**
  * Reads a sysfs attribute: at most a page, opened non-blocking so that a FIFO planted in the tree answers at once
@@ -26,21 +24,7 @@ const buffer = Buffer.alloc(SYSFS_ATTRIBUTE_MAX_BYTES + 1);
  * costing a huge read and a huge log line every tick.
  */
 export function readSysfsAttribute(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > SYSFS_ATTRIBUTE_MAX_BYTES) {
-        throw Object.assign(new Error(`${path}: more than ${SYSFS_ATTRIBUTE_MAX_BYTES} bytes, not a sysfs attribute`), { code: 'EFBIG' });
-      }
-    }
-    return buffer.toString('latin1', 0, length);
-  } finally {
-    closeSync(fd);
-  }
+  return readKernelAttribute(path, SYSFS_ATTRIBUTE_MAX_BYTES);
 }
 
 /** SysfsIo backed by node:fs. */

@@ -80,6 +80,13 @@ const LIBRARIES: ReadonlyArray<{ dir: string; name: string; env: (tree: Material
     expectOutput: [/^host: \d+ CPUs, \d+\.\d % busy$/m, /^\d+ processes, \d+ ended mid-scan, \d+ unreadable$/m, /^cgroups: (?:v2|v1|hybrid|none)/m],
   },
   {
+    dir: 'packages/kernel-files',
+    name: '@proj/kernel-files',
+    // This machine's kernel release, then a missing powercap zone reported as not_found.
+    env: () => ({}),
+    expectOutput: [/^kernel \S+$/m, /^no-such-zone: ENOENT -> not_found$/m],
+  },
+  {
     dir: 'packages/attribution',
     name: '@proj/attribution',
     // Pure arithmetic on the README's three ticks: exactly the output the README shows.

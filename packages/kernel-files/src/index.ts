@@ -1,0 +1,3 @@
+export { KERNEL_ATTRIBUTE_MAX_BYTES, readKernelAttribute } from './attribute.js';
+export { errnoCode, errnoReason, KernelFileError, quoteValue } from './errors.js';
+export type { KernelFileReason } from './errors.js';

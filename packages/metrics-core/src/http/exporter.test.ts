@@ -34,6 +34,36 @@ describe('createExporter', () => {
   });
 });
 
+describe('createExporter before its first sample', () => {
+  it('serves what the registry holds while a collector is still starting, and /health says starting', async () => {
+    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '9.9.9' });
+    let release: () => void = () => {};
+    const exporter = createExporter({
+      registry,
+      prefix: 'demo_exporter',
+      title: 'Demo',
+      description: 'A demo.',
+      version: '9.9.9',
+      intervalMs: 60_000,
+      // A source whose start waits for its program's first answer (nvidia-smi), here until released.
+      collectors: [{ start: () => new Promise<void>((resolve) => (release = resolve)), sample: () => {}, health: () => ({ status: 'ok', reasons: [] }) }],
+    });
+    const starting = exporter.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    const early = await exporter.app.request('/metrics');
+    expect(early.status).toBe(200);
+    const body = await early.text();
+    expect(body).toContain('demo_exporter_info{version="9.9.9",language="typescript"');
+    expect(body).toContain('demo_exporter_sampler_ticks_total 0\n');
+    expect(await (await exporter.app.request('/health')).json()).toMatchObject({ status: 'starting' });
+    release();
+    await starting;
+    expect(await (await exporter.app.request('/metrics')).text()).toContain('demo_exporter_sampler_ticks_total 1\n');
+    expect(await (await exporter.app.request('/health')).json()).toMatchObject({ status: 'ok' });
+    await exporter.close();
+  });
+});
+
 describe('createExporter with several collectors', () => {
   it('samples them in order each tick, so a consumer reads its producer\'s output of the same tick', async () => {
     const events: string[] = [];

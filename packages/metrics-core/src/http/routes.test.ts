@@ -64,6 +64,29 @@ describe('createExporterApp', () => {
     expect(body.reasons[0]).toContain('sampler stalled');
   });
 
+  it('answers /health 200 `starting` before the first sample, whatever the collectors say, then their status', async () => {
+    const exposition = createExposition(new Registry());
+    await exposition.render();
+    let sampler: SamplerStatus = { ...status(), ticks: 0, lastTickDoneAtMs: undefined };
+    const app = createExporterApp({
+      title: 'Test exporter',
+      version: '1.2.3',
+      description: 'd',
+      exposition,
+      health: () => ({ status: 'degraded', reasons: ['no GPU yet'] }),
+      samplerStatus: () => sampler,
+    });
+    const before = await app.request('/health');
+    expect(before.status).toBe(200);
+    expect(await before.json()).toMatchObject({ status: 'starting', reasons: ['no GPU yet'] });
+    sampler = status();
+    expect(await (await app.request('/health')).json()).toMatchObject({ status: 'degraded' });
+    sampler = { ...status(true), ticks: 0, lastTickDoneAtMs: undefined };
+    const stuck = await app.request('/health');
+    expect(stuck.status).toBe(503);
+    expect(await stuck.json()).toMatchObject({ status: 'stalled' });
+  });
+
   it('serves a landing page linking /metrics and /health, escaped', async () => {
     const res = await (await setup()).request('/');
     expect(res.status).toBe(200);

@@ -1,4 +1,5 @@
 import { lineError, type NvsmiError } from './errors.js';
+import { createMessageClassifier } from './messages.js';
 
 /** Cuts a byte or text stream into lines, whatever the chunk boundaries. */
 export interface LineSplitter {
@@ -70,5 +71,67 @@ export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
       dropping = false;
       lineNumber = 0;
     },
+  };
+}
+
+/**
+ * The plumbing the stream parsers share around their own line handler: a line splitter whose over-long lines and
+ * nvidia-smi's messages become error events, and calls that each return the events they completed.
+ */
+export interface EventLines<E> {
+  /** Records an event for the call in progress. */
+  emit(event: E): void;
+  /** Takes `line` when it is an nvidia-smi message (emitted as an error) or a message's second line: true; false for data. */
+  message(line: string, lineNumber: number): boolean;
+  /** Feeds the next chunk to the line handler; returns the events it completed. */
+  push(chunk: string | Uint8Array): E[];
+  /** Runs `work` (a flush, say) and returns the events it emitted. */
+  collect(work: () => void): E[];
+  /** The stream ended: hands over a last line without newline, runs `after`, starts over; returns the events. */
+  end(after: () => void): E[];
+}
+
+/** Creates the event plumbing of a stream parser whose lines go to `onLine`. Pure apart from its buffer. */
+export function createEventLines<E>(options: {
+  /** Longest line kept, in characters (default 1 MiB). */
+  readonly maxLineLength?: number | undefined;
+  readonly onLine: (line: string, lineNumber: number) => void;
+  /** The parser's error event for an over-long line or an nvidia-smi message. */
+  readonly errorEvent: (error: NvsmiError) => E;
+}): EventLines<E> {
+  const { onLine, errorEvent } = options;
+  let events: E[] = [];
+  let classify = createMessageClassifier();
+  const emit = (event: E): void => {
+    events.push(event);
+  };
+  const lines = createLineSplitter({
+    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+    onLine,
+    onError: (error) => emit(errorEvent(error)),
+  });
+  const collect = (work: () => void): E[] => {
+    events = [];
+    work();
+    const done = events;
+    events = [];
+    return done;
+  };
+  return {
+    emit,
+    message(line, lineNumber) {
+      const message = classify(line, lineNumber);
+      if (message === undefined) return false;
+      if (message !== 'continuation') emit(errorEvent(message));
+      return true;
+    },
+    push: (chunk) => collect(() => lines.push(chunk)),
+    collect,
+    end: (after) =>
+      collect(() => {
+        lines.end();
+        after();
+        classify = createMessageClassifier();
+      }),
   };
 }

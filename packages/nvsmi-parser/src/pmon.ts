@@ -1,6 +1,5 @@
 import { columnCountError, headerError, isNvidiaSmiMessage, lineError, type NvsmiError } from './errors.js';
-import { createLineSplitter, DEFAULT_MAX_LINE_LENGTH } from './lines.js';
-import { createMessageClassifier } from './messages.js';
+import { createEventLines, DEFAULT_MAX_LINE_LENGTH } from './lines.js';
 
 /**
  * A column of `nvidia-smi pmon` output, as its header names it. Drivers before 535 print
@@ -120,14 +119,12 @@ const NUMBER = /^\d+(?:\.\d+)?$/;
  * new ones started in between) joins that previous interval. Never throws on input; pure apart from its buffer.
  */
 export function createPmonStreamParser(options: PmonStreamOptions = {}): PmonStreamParser {
-  let events: PmonStreamEvent[] = [];
   let columns: readonly PmonColumn[] | undefined;
-  let classify = createMessageClassifier();
   let rows: PmonRow[] = [];
   let keys = new Set<string>();
 
   function emitSample(): void {
-    if (rows.length > 0) events.push({ type: 'sample', sample: { rows } });
+    if (rows.length > 0) events.emit({ type: 'sample', sample: { rows } });
     rows = [];
     keys = new Set();
   }
@@ -138,30 +135,25 @@ export function createPmonStreamParser(options: PmonStreamOptions = {}): PmonStr
       const header = parsePmonHeader(line, lineNumber);
       if (header === 'units') return;
       if (!Array.isArray(header)) {
-        events.push({ type: 'error', error: header as NvsmiError });
+        events.emit({ type: 'error', error: header as NvsmiError });
         return;
       }
       if (columns === undefined || header.join() !== columns.join()) {
         // A different layout starts a new interval: rows of two layouts are never mixed.
         if (columns !== undefined) emitSample();
         columns = header;
-        events.push({ type: 'header', columns });
+        events.emit({ type: 'header', columns });
       }
       return;
     }
-    const message = classify(line, lineNumber);
-    if (message === 'continuation') return;
-    if (message) {
-      events.push({ type: 'error', error: message });
-      return;
-    }
+    if (events.message(line, lineNumber)) return;
     if (columns === undefined) {
-      events.push({ type: 'error', error: lineError('a pmon row before any header', line, lineNumber) });
+      events.emit({ type: 'error', error: lineError('a pmon row before any header', line, lineNumber) });
       return;
     }
     const row = decodePmonRow(columns, line, lineNumber);
     if (!isRow(row)) {
-      events.push({ type: 'error', error: row });
+      events.emit({ type: 'error', error: row });
       return;
     }
     const key = `${row.gpuIndex}/${row.pid ?? ABSENT}`;
@@ -171,28 +163,19 @@ export function createPmonStreamParser(options: PmonStreamOptions = {}): PmonStr
     keys.add(key);
   }
 
-  const lines = createLineSplitter({
-    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+  const events = createEventLines<PmonStreamEvent>({
+    maxLineLength: options.maxLineLength,
     onLine: handleLine,
-    onError: (error) => events.push({ type: 'error', error }),
+    errorEvent: (error) => ({ type: 'error', error }),
   });
-  const collect = (feed: () => void): PmonStreamEvent[] => {
-    events = [];
-    feed();
-    const done = events;
-    events = [];
-    return done;
-  };
 
   return {
-    push: (chunk) => collect(() => lines.push(chunk)),
-    flush: () => collect(emitSample),
+    push: (chunk) => events.push(chunk),
+    flush: () => events.collect(emitSample),
     end: () =>
-      collect(() => {
-        lines.end();
+      events.end(() => {
         emitSample();
         columns = undefined;
-        classify = createMessageClassifier();
       }),
   };
 }

@@ -1,8 +1,7 @@
 import { columnsForFields, decodeQueryRow, headerColumns, type QueryColumn, type QueryRow } from './csv.js';
 import { batchError, lineError, NvsmiError } from './errors.js';
 import type { HelpQueryGpu } from './help.js';
-import { createLineSplitter, DEFAULT_MAX_LINE_LENGTH } from './lines.js';
-import { createMessageClassifier } from './messages.js';
+import { createEventLines } from './lines.js';
 
 /** How the loop-mode child was started, and what is known about the machine. */
 export interface QueryStreamOptions {
@@ -64,78 +63,61 @@ export function createQueryStreamParser(options: QueryStreamOptions): QueryStrea
   if (!options.header && options.fields === undefined) throw new TypeError('createQueryStreamParser: fields are required with header: false');
   const initialColumns = options.header ? undefined : columnsForFields(options.fields!, options.help);
 
-  let events: QueryStreamEvent[] = [];
   let columns = initialColumns;
   let identity = identityField(columns);
   let headerLine: string | undefined;
-  let classify = createMessageClassifier();
   let pending: { row: QueryRow; gpu: string | undefined }[] = [];
 
   function handleLine(line: string, lineNumber: number): void {
-    if (line.trim() === '' || line === headerLine) return;
-    const message = classify(line, lineNumber);
-    if (message === 'continuation') return;
-    if (message) {
-      events.push({ type: 'error', error: message });
-      return;
-    }
+    if (line.trim() === '' || line === headerLine || events.message(line, lineNumber)) return;
     if (columns === undefined) {
       try {
         columns = headerColumns(line, lineNumber, options.fields, options.help);
       } catch (error) {
-        events.push({ type: 'error', error: error as NvsmiError });
+        events.emit({ type: 'error', error: error as NvsmiError });
         return;
       }
       headerLine = line;
       identity = identityField(columns);
-      events.push({ type: 'header', columns });
+      events.emit({ type: 'header', columns });
       return;
     }
     const row = decodeQueryRow(columns, line, lineNumber);
     if (row instanceof NvsmiError) {
-      events.push({ type: 'error', error: row });
+      events.emit({ type: 'error', error: row });
       return;
     }
     // A GPU index is a number; a line that fits the column count but not that is garbage, kept out of batches.
     if (identity === 'index' && row.get('index')?.kind !== 'number') {
-      events.push({ type: 'error', error: lineError('a row whose index is not a number', line, lineNumber) });
+      events.emit({ type: 'error', error: lineError('a row whose index is not a number', line, lineNumber) });
       return;
     }
     const gpu = identity === undefined ? undefined : row.get(identity)?.text;
     if (gpu !== undefined && pending.some((seen) => seen.gpu === gpu)) {
-      events.push({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });
+      events.emit({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, `${identity} ${gpu} came round again`) });
       pending = [];
     }
     pending.push({ row, gpu });
     if (pending.length === gpuCount) {
-      events.push({ type: 'batch', rows: pending.map((seen) => seen.row) });
+      events.emit({ type: 'batch', rows: pending.map((seen) => seen.row) });
       pending = [];
     }
   }
 
-  const lines = createLineSplitter({
-    maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+  const events = createEventLines<QueryStreamEvent>({
+    maxLineLength: options.maxLineLength,
     onLine: handleLine,
-    onError: (error) => events.push({ type: 'error', error }),
+    errorEvent: (error) => ({ type: 'error', error }),
   });
-  const collect = (feed: () => void): QueryStreamEvent[] => {
-    events = [];
-    feed();
-    const done = events;
-    events = [];
-    return done;
-  };
 
   return {
-    push: (chunk) => collect(() => lines.push(chunk)),
+    push: (chunk) => events.push(chunk),
     end: () =>
-      collect(() => {
-        lines.end();
-        if (pending.length > 0) events.push({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, 'the stream ended') });
+      events.end(() => {
+        if (pending.length > 0) events.emit({ type: 'error', error: batchError(pending.map((seen) => seen.row), gpuCount, 'the stream ended') });
         columns = initialColumns;
         identity = identityField(columns);
         headerLine = undefined;
-        classify = createMessageClassifier();
         pending = [];
       }),
   };

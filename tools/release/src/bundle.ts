@@ -57,6 +57,8 @@ export async function bundleApp(repoRoot: string, app: string, outFile: string):
     logLevel: 'silent',
     absWorkingDir: appDir,
     define: { __EXPORTER_VERSION__: JSON.stringify(version) },
+    // The same prom-client subset as the app's own build (tsup.shared.mts), so the binary runs what dist/main.js runs.
+    alias: { 'prom-client': join(repoRoot, 'packages/metrics-core/src/prom-client-lite.cjs') },
   }).catch((error: unknown) => {
     throw new AppNotBuildableError(app, `esbuild failed for ${relative(repoRoot, entry)}: ${error instanceof Error ? error.message : String(error)}`);
   });

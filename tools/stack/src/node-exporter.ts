@@ -1,6 +1,5 @@
 import { findBinary } from './binaries.js';
-import { spawnService, type Service } from './process.js';
-import { waitForUrl } from './wait.js';
+import { startHttpService, type Service } from './process.js';
 
 /** Options for startNodeExporter. */
 export interface StartNodeExporterOptions {
@@ -26,7 +25,7 @@ export interface RunningNodeExporter {
  */
 export async function startNodeExporter(options: StartNodeExporterOptions): Promise<RunningNodeExporter> {
   const host = options.host ?? '127.0.0.1';
-  const service = await spawnService({
+  return startHttpService({
     name: 'node-exporter',
     command: options.binary ?? findBinary('nodeExporter'),
     args: [
@@ -36,13 +35,8 @@ export async function startNodeExporter(options: StartNodeExporterOptions): Prom
       `--path.sysfs=${options.sysfsRoot}`,
     ],
     logFile: options.logFile,
+    url: `http://${host}:${options.port}`,
+    readyPath: '/metrics',
+    readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
   });
-  const url = `http://${host}:${options.port}`;
-  try {
-    await waitForUrl(`${url}/metrics`, { service, timeoutMs: options.readyTimeoutMs ?? 15_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { url, service, stop: async () => void (await service.stop()) };
 }

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { killGroup, liveProcessGroups, spawnGroup, untrackGroup } from '@proj/subprocess';
+import { waitForUrl } from './wait.js';
 
 export { liveProcessGroups };
 
@@ -129,4 +130,44 @@ export function spawnService(options: SpawnServiceOptions): Promise<Service> {
       });
     });
   });
+}
+
+/** What startHttpService starts: a service, and where it says it is ready. */
+export interface StartHttpServiceOptions extends SpawnServiceOptions {
+  /** Its base URL, `http://host:port`. */
+  readonly url: string;
+  /** Polled under `url` until it answers 2xx: `/health`, `/-/ready`, `/metrics`. */
+  readonly readyPath: string;
+  readonly readyTimeoutMs: number;
+}
+
+/** A service that answered on its ready path. */
+export interface RunningHttpService {
+  readonly url: string;
+  readonly service: Service;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a service (spawnService) and waits until `url` + `readyPath` answers 2xx; a service that dies or never
+ * gets ready is stopped before the error is thrown, so a failed start leaves nothing running.
+ */
+export async function startHttpService(options: StartHttpServiceOptions): Promise<RunningHttpService> {
+  const { url, readyPath, readyTimeoutMs, ...spawn } = options;
+  const service = await spawnService(spawn);
+  try {
+    await waitForUrl(`${url}${readyPath}`, { service, timeoutMs: readyTimeoutMs });
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+  return { url, service, stop: async () => void (await service.stop()) };
+}
+
+/**
+ * The environment of a VictoriaMetrics-family service configured through `-envflag.prefix=<prefix>`: this
+ * process's, without any `<prefix>*` variable of this shell (which would leak in as flags), plus `flags`.
+ */
+export function envWithFlags(prefix: string, flags: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith(prefix))), ...flags };
 }

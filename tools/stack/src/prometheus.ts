@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { findBinary } from './binaries.js';
 import { createPromApi, type PromApi } from './prom-api.js';
-import { spawnService, type Service } from './process.js';
-import { waitForUrl } from './wait.js';
+import { startHttpService, type Service } from './process.js';
 
 /** Options for startPrometheus. */
 export interface StartPrometheusOptions {
@@ -30,7 +29,7 @@ export interface RunningPrometheus {
 export async function startPrometheus(options: StartPrometheusOptions): Promise<RunningPrometheus> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
-  const service = await spawnService({
+  const running = await startHttpService({
     name: 'prometheus',
     command: options.binary ?? findBinary('prometheus'),
     args: [
@@ -41,13 +40,9 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
       ...(options.extraFlags ?? []),
     ],
     logFile: options.logFile,
+    url: `http://${host}:${options.port}`,
+    readyPath: '/-/ready',
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
   });
-  const url = `http://${host}:${options.port}`;
-  try {
-    await waitForUrl(`${url}/-/ready`, { service, timeoutMs: options.readyTimeoutMs ?? 30_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { url, api: createPromApi(url), service, stop: async () => void (await service.stop()) };
+  return { ...running, api: createPromApi(running.url) };
 }

@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { findBinary } from './binaries.js';
 import { infraPaths } from './paths.js';
 import { createPromApi, type PromApi } from './prom-api.js';
-import { spawnService, type Service } from './process.js';
+import { envWithFlags, startHttpService, type Service } from './process.js';
 import { readVictoriaMetricsFlagsEnv } from './scrape-config.js';
-import { waitForUrl } from './wait.js';
 
 /** Options for startVictoriaMetrics. */
 export interface StartVictoriaMetricsOptions {
@@ -37,10 +36,7 @@ export interface RunningVictoriaMetrics {
 export async function startVictoriaMetrics(options: StartVictoriaMetricsOptions): Promise<RunningVictoriaMetrics> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
-  // VM_* variables of this shell must not leak in as flags: only the env file's do.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VM_')));
-  Object.assign(env, readVictoriaMetricsFlagsEnv(options.flagsEnvFile ?? infraPaths.vmFlagsEnv));
-  const service = await spawnService({
+  const running = await startHttpService({
     name: 'victoria-metrics',
     command: options.binary ?? findBinary('victoriaMetrics'),
     args: [
@@ -51,15 +47,11 @@ export async function startVictoriaMetrics(options: StartVictoriaMetricsOptions)
       `-promscrape.config=${options.scrapeConfig}`,
       ...(options.extraFlags ?? []),
     ],
-    env,
+    env: envWithFlags('VM_', readVictoriaMetricsFlagsEnv(options.flagsEnvFile ?? infraPaths.vmFlagsEnv)),
     logFile: options.logFile,
+    url: `http://${host}:${options.port}`,
+    readyPath: '/health',
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
   });
-  const url = `http://${host}:${options.port}`;
-  try {
-    await waitForUrl(`${url}/health`, { service, timeoutMs: options.readyTimeoutMs ?? 30_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { url, api: createPromApi(url, { extraParams: { nocache: '1' } }), service, stop: async () => void (await service.stop()) };
+  return { ...running, api: createPromApi(running.url, { extraParams: { nocache: '1' } }) };
 }

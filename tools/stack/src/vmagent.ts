@@ -2,9 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { repoRoot } from './paths.js';
-import { spawnService, type Service } from './process.js';
+import { envWithFlags, startHttpService, type Service } from './process.js';
 import { parseEnvFile } from './scrape-config.js';
-import { waitForUrl } from './wait.js';
 
 /** The committed vmagent configuration (infra/vmagent): the per-rack agent. */
 export const vmagentPaths = {
@@ -64,22 +63,14 @@ export function vmagentArgs(options: Omit<StartVmagentOptions, 'logFile' | 'bina
 /** Starts vmagent with the shared flags of infra/vmagent/vmagent.env and waits for /health. */
 export async function startVmagent(options: StartVmagentOptions): Promise<RunningVmagent> {
   mkdirSync(options.tmpDataPath, { recursive: true });
-  // VMAGENT_* variables of this shell must not leak in as flags: only the env file's do.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VMAGENT_')));
-  Object.assign(env, parseEnvFile(readFileSync(options.flagsEnvFile ?? vmagentPaths.flagsEnv, 'utf8')));
-  const service = await spawnService({
+  return startHttpService({
     name: options.shard ? `vmagent-${options.shard.memberNum}` : 'vmagent',
     command: options.binary ?? findBinary('vmagent'),
     args: vmagentArgs(options),
-    env,
+    env: envWithFlags('VMAGENT_', parseEnvFile(readFileSync(options.flagsEnvFile ?? vmagentPaths.flagsEnv, 'utf8'))),
     logFile: options.logFile,
+    url: `http://${options.host ?? '127.0.0.1'}:${options.port}`,
+    readyPath: '/health',
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
   });
-  const url = `http://${options.host ?? '127.0.0.1'}:${options.port}`;
-  try {
-    await waitForUrl(`${url}/health`, { service, timeoutMs: options.readyTimeoutMs ?? 30_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { url, service, stop: async () => void (await service.stop()) };
 }

@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { repoRoot } from './paths.js';
-import { spawnService, type Service } from './process.js';
+import { envWithFlags, startHttpService, type Service } from './process.js';
 import { parseEnvFile } from './scrape-config.js';
-import { waitForUrl } from './wait.js';
 
 /** The committed rules (infra/rules), loaded by Prometheus (`rule_files`) and by vmalert (`-rule`). */
 export const rulesPaths = {
@@ -53,9 +52,7 @@ export interface RunningVmalert {
 /** Starts vmalert on the rule files with the shared flags of infra/rules/vmalert.env and waits for /health. */
 export async function startVmalert(options: StartVmalertOptions): Promise<RunningVmalert> {
   const host = options.host ?? '127.0.0.1';
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VMALERT_')));
-  Object.assign(env, parseEnvFile(readFileSync(options.flagsEnvFile ?? rulesPaths.vmalertFlagsEnv, 'utf8')));
-  const service = await spawnService({
+  return startHttpService({
     name: 'vmalert',
     command: options.binary ?? findBinary('vmalert'),
     args: [
@@ -69,15 +66,10 @@ export async function startVmalert(options: StartVmalertOptions): Promise<Runnin
       `-notifier.url=${options.notifierUrl}`,
       ...(options.extraFlags ?? []),
     ],
-    env,
+    env: envWithFlags('VMALERT_', parseEnvFile(readFileSync(options.flagsEnvFile ?? rulesPaths.vmalertFlagsEnv, 'utf8'))),
     logFile: options.logFile,
+    url: `http://${host}:${options.port}`,
+    readyPath: '/health',
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
   });
-  const url = `http://${host}:${options.port}`;
-  try {
-    await waitForUrl(`${url}/health`, { service, timeoutMs: options.readyTimeoutMs ?? 30_000 });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
-  return { url, service, stop: async () => void (await service.stop()) };
 }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { fakeEnv } from '@proj/fixtures/fake-env';
 
 /** Which program the fake plays. */
 export type Tool = 'ipmitool' | 'ipmi-dcmi';
@@ -61,26 +62,9 @@ export class FakeConfigError extends Error {
 
 /** Reads the FAKE_IPMI_* variables (see README) for `tool`. Pure; throws FakeConfigError naming a bad variable. */
 export function parseConfig(tool: Tool, env: Readonly<Record<string, string | undefined>>): FakeConfig {
-  const read = (name: string): string | undefined => {
-    const value = env[`FAKE_IPMI_${name}`];
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const count = (name: string): number | undefined => {
-    const value = read(name);
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new FakeConfigError(`FAKE_IPMI_${name}=${value}: expected a non-negative integer`);
-    return Number(value);
-  };
-  const flag = (name: string): boolean => {
-    const value = read(name);
-    if (value === undefined || value === '0') return false;
-    if (value === '1') return true;
-    throw new FakeConfigError(`FAKE_IPMI_${name}=${value}: expected 0 or 1`);
-  };
-  const fail = (read('FAIL') ?? 'none') as FailMode;
-  if (!FAIL_MODES.includes(fail)) throw new FakeConfigError(`FAKE_IPMI_FAIL=${fail}: expected one of ${FAIL_MODES.join(', ')}`);
-  const exitCode = count('EXIT_CODE');
-  if (exitCode !== undefined && exitCode > 255) throw new FakeConfigError(`FAKE_IPMI_EXIT_CODE=${exitCode}: expected 0-255`);
+  const { text: read, count, exitCode: exitCodeOf, flag, oneOf } = fakeEnv('FAKE_IPMI_', env, (message) => new FakeConfigError(message));
+  const fail = oneOf('FAIL', FAIL_MODES, 'none');
+  const exitCode = exitCodeOf('EXIT_CODE');
   const captures = (read('CAPTURE') ?? DEFAULT_CAPTURES[tool]).split(',').map((name) => name.trim());
   if (captures.some((name) => name === '')) throw new FakeConfigError(`FAKE_IPMI_CAPTURE=${read('CAPTURE')}: an empty capture name`);
   const afterCalls = count('AFTER_CALLS') ?? 0;

@@ -1,3 +1,4 @@
+import { fakeEnv } from '@proj/fixtures/fake-env';
 import { pmonCaptureNames } from './pmon.js';
 
 /** A failure the fake acts out, at tick `afterTicks` (a one-shot call is tick 0). */
@@ -71,28 +72,15 @@ export class FakeConfigError extends Error {
 
 /** Reads the FAKE_NVIDIA_SMI_* variables (see README). Pure; throws FakeConfigError naming a bad variable. */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): FakeConfig {
-  const read = (name: string): string | undefined => {
-    const value = env[`FAKE_NVIDIA_SMI_${name}`];
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
-    const value = read(name) ?? fallback;
-    if (!allowed.includes(value as T)) throw new FakeConfigError(`FAKE_NVIDIA_SMI_${name}=${value}: expected one of ${allowed.join(', ')}`);
-    return value as T;
-  };
-  const count = (name: string, fallback: number): number => {
-    const value = read(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value)) throw new FakeConfigError(`FAKE_NVIDIA_SMI_${name}=${value}: expected a non-negative integer`);
-    return Number(value);
-  };
+  const vars = fakeEnv('FAKE_NVIDIA_SMI_', env, (message) => new FakeConfigError(message));
+  const { text: read, oneOf } = vars;
+  const count = (name: string, fallback: number): number => vars.count(name) ?? fallback;
   const latency = read('LATENCY_MS') ?? '0';
   const range = /^(\d+)(?:-(\d+))?$/.exec(latency);
   if (!range || Number(range[2] ?? range[1]) < Number(range[1])) {
     throw new FakeConfigError(`FAKE_NVIDIA_SMI_LATENCY_MS=${latency}: expected milliseconds, N or MIN-MAX`);
   }
-  const exitCode = read('EXIT_CODE') === undefined ? undefined : count('EXIT_CODE', 0);
-  if (exitCode !== undefined && exitCode > 255) throw new FakeConfigError(`FAKE_NVIDIA_SMI_EXIT_CODE=${exitCode}: expected 0-255`);
+  const exitCode = vars.exitCode('EXIT_CODE');
   return {
     capture: read('CAPTURE') ?? 'h100',
     fixturesDir: read('FIXTURES'),
@@ -107,7 +95,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     pmonLayout: oneOf('PMON_LAYOUT', ['capture', 'old', 'new'] as const, 'capture'),
     pmonFail: oneOf<PmonFailMode>('PMON_FAIL', [...FAIL_MODES, 'not-supported'], 'none'),
     pmonAfterTicks: count('PMON_AFTER_TICKS', 0),
-    pmonDelayMs: read('PMON_DELAY_MS') === undefined ? undefined : count('PMON_DELAY_MS', 0),
+    pmonDelayMs: vars.count('PMON_DELAY_MS'),
     pmonHeaderEvery: count('PMON_HEADER_EVERY', PMON_HEADER_EVERY),
     pmonPidsFile: read('PMON_PIDS_FILE'),
   };

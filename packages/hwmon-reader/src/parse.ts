@@ -1,3 +1,4 @@
+import { parseKernelInteger } from '@proj/kernel-files';
 import { HwmonParseError } from './errors.js';
 
 /** What a file in an hwmon chip directory holds, for the files this package reads. */
@@ -28,13 +29,7 @@ export function parseSensorFileName(fileName: string): SensorFileName | undefine
  * 2^53 (a JavaScript number would silently round it).
  */
 export function parseHwmonInteger(text: string, file: string): number {
-  const trimmed = text.trim();
-  if (trimmed === '') throw new HwmonParseError(file, trimmed, 'empty value');
-  if (/^-\d+$/.test(trimmed)) throw new HwmonParseError(file, trimmed, 'negative value');
-  if (!/^\d+$/.test(trimmed)) throw new HwmonParseError(file, trimmed, 'not an integer');
-  const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) throw new HwmonParseError(file, trimmed, 'value beyond 2^53');
-  return value;
+  return parseKernelInteger(text, (value, problem) => new HwmonParseError(file, value, problem));
 }
 
 /** Parses a chip's `name` file: the trimmed text, which must not be empty. Pure. */

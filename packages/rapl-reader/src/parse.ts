@@ -1,3 +1,4 @@
+import { parseKernelInteger } from '@proj/kernel-files';
 import { RaplParseError } from './errors.js';
 
 /**
@@ -6,13 +7,7 @@ import { RaplParseError } from './errors.js';
  * or a value beyond 2^53 (a JavaScript number would silently round it).
  */
 export function parseMicrojoules(text: string, file: string): number {
-  const trimmed = text.trim();
-  if (trimmed === '') throw new RaplParseError(file, trimmed, 'empty value');
-  if (/^-\d+$/.test(trimmed)) throw new RaplParseError(file, trimmed, 'negative value');
-  if (!/^\d+$/.test(trimmed)) throw new RaplParseError(file, trimmed, 'not an integer');
-  const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) throw new RaplParseError(file, trimmed, 'value beyond 2^53');
-  return value;
+  return parseKernelInteger(text, (value, problem) => new RaplParseError(file, value, problem));
 }
 
 /** Parses a powercap `name` file: the trimmed text, which must not be empty. Pure. */

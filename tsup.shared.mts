@@ -27,6 +27,8 @@ export function exporterAppConfig(packageJsonUrl: URL) {
     clean: true,
     sourcemap: true,
     noExternal: [/.*/],
+    // One file: a dynamic import (the HTTP adapter, loaded on the first request that needs it) stays inside it.
+    splitting: false,
     define: { __EXPORTER_VERSION__: JSON.stringify(version) },
     // Only the prom-client classes the exporters use: its index also loads the push gateway, default metrics and
     // cluster modules, about 7 MB of resident memory at start for nothing.

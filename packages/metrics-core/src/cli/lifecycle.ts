@@ -1,13 +1,15 @@
 import type { Server as TlsServer } from 'node:tls';
 import { createHttpsServerOptions, createWebConfigReloader, webConfigMiddleware, type LoadedWebConfig, type WebConfigReloader } from '@proj/web-config';
 import { Hono } from 'hono';
-import { ListenError, startServer, type FetchApp, type RunningServer } from '../http/server.js';
+import { ListenError, startServer, type FetchApp, type RunningServer, type StartServerOptions } from '../http/server.js';
 import type { Logger } from '../metrics/log.js';
 import type { Sampler } from '../metrics/sampler.js';
 
 /** What runExporter starts and stops: an Exporter from createExporter fits. */
 export interface ExporterParts {
   readonly app: FetchApp;
+  /** Answers GET /metrics and /health without the app's Fetch API (an Exporter's `fastPath`); unused behind a web configuration. */
+  readonly fastPath?: StartServerOptions['fastPath'];
   readonly sampler: Sampler;
   /** Starts sampling (and whatever feeds it); `sampler.start()` by default. */
   readonly start?: () => Promise<void>;
@@ -118,6 +120,8 @@ export async function runExporter(parts: ExporterParts, options: RunExporterOpti
     server = await startServer(guarded ?? parts.app, {
       host: options.host,
       port: options.port,
+      // Behind a web configuration every request goes through its guard, so none takes the fast path.
+      ...(guarded === undefined && parts.fastPath !== undefined ? { fastPath: parts.fastPath } : {}),
       // Certificate swaps on reload, and the client certificate checks OpenSSL's options cannot express.
       ...(tls === undefined ? {} : { https: tls, beforeListen: (created) => void reloader!.attach(created as TlsServer) }),
     });

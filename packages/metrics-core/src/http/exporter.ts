@@ -6,7 +6,8 @@ import { silentLogger, type Logger } from '../metrics/log.js';
 import { registerProcessMetrics } from '../metrics/process-metrics.js';
 import { createRegistry, registerInfoMetric } from '../metrics/registry.js';
 import { createSampler, type Sampler } from '../metrics/sampler.js';
-import { createExporterApp } from './routes.js';
+import { createExporterApp, createFastPath } from './routes.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Options for createExporterRegistry. */
 export interface ExporterRegistryOptions {
@@ -49,6 +50,8 @@ export interface Exporter {
   readonly exposition: Exposition;
   /** `/metrics`, `/health`, `/`: call `app.request()` in tests, no socket needed. */
   readonly app: Hono;
+  /** GET /metrics and GET /health straight from node:http, as the app answers them (startServer's `fastPath`). */
+  readonly fastPath: (request: IncomingMessage, response: ServerResponse) => boolean;
   /** Every collector's report, combined. */
   health(): HealthReport;
   /**
@@ -77,19 +80,21 @@ export function createExporter(options: ExporterOptions): Exporter {
     onError: (error) => logger.error('sample failed', { error: error instanceof Error ? error.message : String(error) }),
   });
   const health = (): HealthReport => combineHealth(collectors.map((collector) => collector.health()));
-  const app = createExporterApp({
+  const appOptions = {
     title: options.title,
     version: options.version,
     description: options.description,
     exposition,
     health,
     samplerStatus: () => sampler.status(),
-  });
+  };
+  const app = createExporterApp(appOptions);
   return {
     registry,
     sampler,
     exposition,
     app,
+    fastPath: createFastPath(appOptions),
     health,
     async start() {
       // Until the first sample, /metrics serves what there is already (_info, process metrics, the sampler's zeros).

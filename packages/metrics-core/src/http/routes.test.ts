@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createExposition } from '../metrics/exposition.js';
-import { createExporterApp, type HealthReport } from './routes.js';
+import { createExporterApp, createFastPath, type HealthReport } from './routes.js';
+import { startServer } from './server.js';
 import type { SamplerStatus } from '../metrics/sampler.js';
 
 const status = (stalled = false): SamplerStatus => ({
@@ -116,6 +117,56 @@ describe('createExporterApp', () => {
     const app = await setup();
     for (const path of ['/metric', '/metrics/x', '/favicon.ico', '/health/']) {
       expect((await app.request(path)).status).toBe(404);
+    }
+  });
+});
+
+describe('createFastPath', () => {
+  it('answers GET /metrics and /health with the bytes and headers the app answers, and leaves the rest to the app', async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'up_things', help: 'Things.', registers: [registry] }).set(3);
+    const exposition = createExposition(registry);
+    await exposition.render();
+    const options = {
+      title: 'Test exporter',
+      version: '1.2.3',
+      description: 'd',
+      exposition,
+      health: (): HealthReport => ({ status: 'degraded', reasons: ['r'] }),
+      samplerStatus: () => status(),
+    };
+    const app = createExporterApp(options);
+    const fastPath = createFastPath(options);
+    let taken = 0;
+    const server = await startServer(app, { host: '127.0.0.1', port: 0, fastPath: (req, res) => fastPath(req, res) && ++taken > 0 });
+    const plain = await startServer(app, { host: '127.0.0.1', port: 0 });
+    try {
+      const cases: [string, Record<string, string>][] = [
+        ['/metrics', {}],
+        ['/metrics', { 'accept-encoding': 'gzip' }],
+        ['/metrics', { accept: 'application/openmetrics-text' }],
+        ['/health', {}],
+      ];
+      for (const [path, headers] of cases) {
+        const viaSocket = await fetch(`${server.url}${path}`, { headers });
+        const viaApp = await fetch(`${plain.url}${path}`, { headers });
+        expect(viaSocket.status).toBe(viaApp.status);
+        for (const name of ['content-type', 'content-encoding', 'vary', 'cache-control']) {
+          expect([path, name, viaSocket.headers.get(name)]).toEqual([path, name, viaApp.headers.get(name)]);
+        }
+        // fetch undoes gzip on both sides: this compares what each said
+        expect(await viaSocket.text()).toBe(await viaApp.text());
+        expect(viaSocket.headers.get('content-length')).toBe(viaApp.headers.get('content-length'));
+      }
+      expect(taken).toBe(cases.length);
+      const landing = await fetch(`${server.url}/`);
+      expect(landing.status).toBe(200);
+      expect(await landing.text()).toContain('<h1>Test exporter</h1>');
+      expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).toBe(405);
+      expect(taken).toBe(cases.length);
+    } finally {
+      await server.close();
+      await plain.close();
     }
   });
 });

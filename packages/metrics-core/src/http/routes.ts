@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import type { HealthReport } from '../metrics/collector.js';
 import type { Exposition } from '../metrics/exposition.js';
@@ -28,31 +29,14 @@ export function createExporterApp(options: ExporterAppOptions): Hono {
   const app = new Hono();
 
   app.get('/metrics', (c) => {
-    const body = options.exposition.respond(c.req.header('accept'), c.req.header('accept-encoding'));
-    if (!body) return c.text('no sample taken yet\n', 503);
-    const headers: Record<string, string> = { 'Content-Type': body.contentType, Vary: 'Accept, Accept-Encoding' };
-    if (body.contentEncoding) headers['Content-Encoding'] = body.contentEncoding;
-    return c.body(typeof body.body === 'string' ? body.body : (body.body as Uint8Array<ArrayBuffer>), 200, headers);
+    const answer = metricsAnswer(options, c.req.header('accept'), c.req.header('accept-encoding'));
+    if (typeof answer.body === 'string') return c.body(answer.body, answer.status as 200, answer.headers);
+    return c.body(answer.body as Uint8Array<ArrayBuffer>, answer.status as 200, answer.headers);
   });
 
   app.get('/health', (c) => {
-    const sampler = options.samplerStatus();
-    const report = options.health();
-    // Before the first sample the collectors' reports describe nothing yet: say so rather than ok or degraded.
-    const starting = !sampler.stalled && sampler.lastTickDoneAtMs === undefined;
-    const payload = {
-      status: sampler.stalled ? 'stalled' : starting ? 'starting' : report.status,
-      reasons: sampler.stalled ? [`sampler stalled: no sample finished in the last ${sampler.stallAfterMs / 1000} s`, ...report.reasons] : report.reasons,
-      version: options.version,
-      sampler: {
-        interval_seconds: sampler.intervalMs / 1000,
-        ticks: sampler.ticks,
-        missed_ticks: sampler.missedTicks,
-        failed_samples: sampler.failedSamples,
-      },
-      ...report.details,
-    };
-    return c.json(payload, sampler.stalled ? 503 : 200, { 'Cache-Control': 'no-store' });
+    const answer = healthAnswer(options);
+    return c.json(answer.payload, answer.status as 200, { 'Cache-Control': 'no-store' });
   });
 
   app.get('/', (c) => c.html(landingPage(options)));
@@ -62,6 +46,62 @@ export function createExporterApp(options: ExporterAppOptions): Hono {
   }
   app.notFound((c) => c.text('not found\n', 404));
   return app;
+}
+
+/** What GET /metrics answers, for the Hono route and the fast path alike. */
+function metricsAnswer(options: ExporterAppOptions, accept: string | undefined, acceptEncoding: string | undefined) {
+  const body = options.exposition.respond(accept, acceptEncoding);
+  if (!body) return { status: 503, body: 'no sample taken yet\n', headers: { 'Content-Type': 'text/plain; charset=UTF-8' } as Record<string, string> };
+  const headers: Record<string, string> = { 'Content-Type': body.contentType, Vary: 'Accept, Accept-Encoding' };
+  if (body.contentEncoding) headers['Content-Encoding'] = body.contentEncoding;
+  return { status: 200, body: body.body, headers };
+}
+
+/** What GET /health answers, for the Hono route and the fast path alike. */
+function healthAnswer(options: ExporterAppOptions) {
+  const sampler = options.samplerStatus();
+  const report = options.health();
+  // Before the first sample the collectors' reports describe nothing yet: say so rather than ok or degraded.
+  const starting = !sampler.stalled && sampler.lastTickDoneAtMs === undefined;
+  const payload = {
+    status: sampler.stalled ? 'stalled' : starting ? 'starting' : report.status,
+    reasons: sampler.stalled ? [`sampler stalled: no sample finished in the last ${sampler.stallAfterMs / 1000} s`, ...report.reasons] : report.reasons,
+    version: options.version,
+    sampler: {
+      interval_seconds: sampler.intervalMs / 1000,
+      ticks: sampler.ticks,
+      missed_ticks: sampler.missedTicks,
+      failed_samples: sampler.failedSamples,
+    },
+    ...report.details,
+  };
+  return { status: sampler.stalled ? 503 : 200, payload };
+}
+
+/**
+ * GET /metrics and GET /health answered straight from node:http, the same bytes and headers as the app's routes,
+ * without the Fetch API (startServer's `fastPath`). Anything else (other methods, paths, a query string) returns
+ * false and goes to the app.
+ */
+export function createFastPath(options: ExporterAppOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
+  return (request, response) => {
+    if (request.method !== 'GET') return false;
+    if (request.url === '/metrics') {
+      const answer = metricsAnswer(options, request.headers.accept, request.headers['accept-encoding']);
+      const length = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.byteLength;
+      response.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(length) }).end(answer.body);
+      return true;
+    }
+    if (request.url === '/health') {
+      const answer = healthAnswer(options);
+      const body = JSON.stringify(answer.payload);
+      response
+        .writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(body)) })
+        .end(body);
+      return true;
+    }
+    return false;
+  };
 }
 
 function escapeHtml(text: string): string {

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import { createAdaptorServer } from '@hono/node-server';
 
 /** Anything with a fetch handler: a Hono app. */
 export interface FetchApp {
@@ -23,6 +22,12 @@ export interface StartServerOptions {
   readonly https?: HttpsServerOptions;
   /** Called with the server before it listens (to attach a web configuration reloader before any connection). */
   readonly beforeListen?: (server: Server | HttpsServer) => void;
+  /**
+   * Answers the requests it can straight from node:http (GET /metrics, GET /health) and returns true; false lets
+   * the app answer. @hono/node-server loads undici's Fetch API (about 12 MB of resident memory) when it is imported,
+   * so it is imported only for the first request the fast path leaves to the app (docs/BENCHMARKS.md, notes).
+   */
+  readonly fastPath?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 /** A listening server. */
@@ -77,14 +82,22 @@ export function startServer(app: FetchApp, options: StartServerOptions): Promise
     // How often Node checks the two timeouts above; its default (30 s) lets idle sockets pile up.
     connectionsCheckingInterval: 2_000,
   };
-  const server = createAdaptorServer({
-    fetch: app.fetch as never,
-    // An HTTP/1.0 request may come without a Host header; plain Node serves it, so must we (the routes ignore the host).
-    hostname: 'localhost',
-    ...(options.https === undefined
-      ? { serverOptions }
-      : { createServer: createHttpsServer as never, serverOptions: { ...options.https, ...serverOptions } }),
-  }) as Server | HttpsServer;
+  let appListener: ((request: IncomingMessage, response: ServerResponse) => unknown) | undefined;
+  let loading: Promise<void> | undefined;
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    if (options.fastPath?.(request, response)) return;
+    if (appListener) return void appListener(request, response);
+    loading ??= import('@hono/node-server').then(({ getRequestListener }) => {
+      // An HTTP/1.0 request may come without a Host header; plain Node serves it, so must we (the routes ignore the host).
+      appListener = getRequestListener(app.fetch as never, { hostname: 'localhost' });
+    });
+    loading.then(
+      () => void appListener!(request, response),
+      () => response.writeHead(500).end(),
+    );
+  };
+  const server: Server | HttpsServer =
+    options.https === undefined ? createHttpServer(serverOptions, handle) : createHttpsServer({ ...options.https, ...serverOptions }, handle);
   server.maxHeadersCount = 64;
   options.beforeListen?.(server);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;

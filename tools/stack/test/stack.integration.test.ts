@@ -3,7 +3,7 @@
 // fake nvidia-smi. It runs for over 30 s, then everything is read back through the
 // Prometheus-compatible API of each store.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,14 +54,17 @@ let workload: { pid: number; dir: string; createdParent: boolean; scriptDir: str
 /** Starts the workload in its cgroup before the exporter sees it (a process's container is read once per life). */
 function startAttributionWorkload(): void {
   const scriptDir = mkdtempSync(join(tmpdir(), 'stack-workload-'));
-  const script = join(scriptDir, WORKLOAD_COMM);
-  writeFileSync(script, '#!/bin/sh\nread go\nwhile :; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 0.1; done\n');
-  chmodSync(script, 0o755);
+  // Node under the workload's name (comm is the name it was started by): bursts without forking, since a shell's
+  // `sleep` child carries the parent's comm between fork and exec and would be attributed as a process of its own,
+  // a series that lives a tick or two.
+  const program = join(scriptDir, WORKLOAD_COMM);
+  symlinkSync(process.execPath, program);
+  const burst = "process.stdin.once('data', () => { process.stdin.pause(); setInterval(() => { const end = Date.now() + 20; while (Date.now() < end); }, 100); });";
   const parent = join(CPUACCT, 'docker');
   const createdParent = !existsSync(parent);
   const dir = join(CPUACCT, JOB_CGROUP);
   mkdirSync(dir, { recursive: true });
-  const child = spawnGroup(script, [], { stdin: 'pipe' });
+  const child = spawnGroup(program, ['-e', burst], { stdin: 'pipe' });
   writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
   child.stdin!.write('go\n');
   workload = { pid: child.pid!, dir, createdParent, scriptDir };

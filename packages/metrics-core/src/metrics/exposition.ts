@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import type { MetricObject, Registry } from 'prom-client';
 
+/** Content-Type of the Prometheus text format (0.0.4) that `/metrics` serves by default. */
 export const PROMETHEUS_TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Content-Type of OpenMetrics 1.0.0 text, served when the scraper's Accept asks for it. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 /** An exposition format a scraper can ask for. */

@@ -1,5 +1,6 @@
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** One of LOG_LEVELS: a logger writes lines at its level and above. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Structured fields of a log line. */

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCertWorkshop, type CertWorkshop, type IssuedCert } from '@proj/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebConfigError, WebConfigFileError } from './errors.js';
 import { loadWebConfig, MAX_WEB_CONFIG_FILE_BYTES, nodeWebConfigIo } from './load.js';
-import { createCertWorkshop, type CertWorkshop, type IssuedCert } from './test-certs.js';
 
 let certs: CertWorkshop;
 let ca: IssuedCert;

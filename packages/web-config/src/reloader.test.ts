@@ -1,12 +1,11 @@
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { until } from '@proj/fixtures';
 import { hashSync } from 'bcryptjs';
+import { createCertWorkshop, until, type CertWorkshop, type IssuedCert } from '@proj/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebConfigError } from './errors.js';
 import { loadWebConfig, type LoadedWebConfig } from './load.js';
 import { createWebConfigReloader } from './reloader.js';
-import { createCertWorkshop, type CertWorkshop, type IssuedCert } from './test-certs.js';
 import { fingerprintOf, get, startTestServer, type TestServer } from './test-server.js';
 
 let certs: CertWorkshop;

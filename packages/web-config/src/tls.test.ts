@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
+import { createCertWorkshop, type CertWorkshop, type IssuedCert } from '@proj/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadWebConfig } from './load.js';
-import { createCertWorkshop, type CertWorkshop, type IssuedCert } from './test-certs.js';
 import { fingerprintOf, get, startTestServer, type TestServer } from './test-server.js';
 import { checkClientCertificate, subjectAltNames } from './tls.js';
 import { parseWebConfig } from './parse.js';

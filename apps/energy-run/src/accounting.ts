@@ -1,4 +1,4 @@
-import { openCgroupFs, parseProcessStat, type CpuHierarchy, type ProcessStat, type Procfs } from '@proj/proc-reader';
+import { classifyCgroup, openCgroupFs, parseProcCgroup, parseProcessStat, type CpuHierarchy, type ProcessStat, type Procfs } from '@proj/proc-reader';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -161,17 +161,10 @@ export interface OwnCgroupOptions {
 
 /** Where this process sits in each hierarchy (its own cgroup, so the new one stays under the same limits). */
 function ownPaths(procfsRoot: string): { unified: string | null; cpuacct: string | null } {
+  const file = join(procfsRoot, 'self', 'cgroup');
   try {
-    const text = readFileSync(join(procfsRoot, 'self', 'cgroup'), 'utf8');
-    let unified: string | null = null;
-    let cpuacct: string | null = null;
-    for (const line of text.split('\n')) {
-      const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
-      if (!match) continue;
-      if (match[1] === '0' && match[2] === '') unified = match[3]!;
-      else if (match[2]!.split(',').includes('cpuacct')) cpuacct = match[3]!;
-    }
-    return { unified, cpuacct };
+    const own = classifyCgroup(parseProcCgroup(readFileSync(file, 'utf8'), file));
+    return { unified: own.unifiedPath, cpuacct: own.cpuacctPath };
   } catch {
     return { unified: null, cpuacct: null };
   }

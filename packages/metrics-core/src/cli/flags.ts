@@ -183,7 +183,7 @@ export interface ExporterFlagsOptions {
 }
 
 /**
- * The flags every exporter has (docs/ARCHITECTURE.md, "Command line"): --port, --host, --interval (100ms to 30s),
+ * The flags every exporter has: --port, --host, --interval (100ms to 30s),
  * --log-level, --web.config.file, and what --healthcheck needs to pass a web configuration: --healthcheck.user (its
  * password only from `<envPrefix>_HEALTHCHECK_PASSWORD`, never on a command line that `ps` shows) and a client
  * certificate (--healthcheck.client-cert-file, --healthcheck.client-key-file).

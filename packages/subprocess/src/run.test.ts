@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isRunning, liveProcessGroups } from './groups.js';
-import { runOnce } from './run.js';
+import { runOnce, type RunOnceOptions } from './run.js';
 
 describe('runOnce', () => {
   it('returns what the command wrote and how it exited', async () => {
@@ -37,3 +37,8 @@ describe('runOnce', () => {
     expect((result as { stdout: string }).stdout).toBe('x'.repeat(1000));
   });
 });
+
+// runOnce captures output: spawnGroup's `output: 'inherit'` (no pipes to read) is refused by the type checker
+// (`typecheck` fails here if RunOnceOptions accepts it again).
+// @ts-expect-error output is not a runOnce option
+export const inheritedOutput: RunOnceOptions = { output: 'inherit' };

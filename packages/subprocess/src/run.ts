@@ -17,8 +17,8 @@ export type RunResult =
   /** It ran past the timeout (`timed_out`) or the signal aborted it (`aborted`); its whole group was killed. */
   | { readonly kind: 'timed_out' | 'aborted'; readonly stdout: string; readonly stderr: string; readonly truncated: boolean };
 
-/** Options for runOnce. */
-export interface RunOnceOptions extends SpawnGroupOptions {
+/** Options for runOnce. Its output is always captured, so spawnGroup's `output` is not among them. */
+export interface RunOnceOptions extends Omit<SpawnGroupOptions, 'output'> {
   /** Kill the group after this long. No limit by default. */
   readonly timeoutMs?: number;
   /** Kill the group when this aborts. */

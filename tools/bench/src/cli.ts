@@ -1,6 +1,7 @@
 // pnpm bench --quick : every scenario, short, prints the targets table and the lab-workload row (about 4 minutes).
 // pnpm bench --lab   : only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip).
-// pnpm bench [--full]: the full run (about 30 minutes); writes docs/BENCHMARKS.md and docs/sampler-lag.svg.
+// pnpm bench [--full]: the full run (about 30 minutes, then the lab workload's 11); writes docs/BENCHMARKS.md and
+//                      docs/sampler-lag.svg.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,9 +29,9 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: pnpm bench [--quick | --full] [--out DIR]\n\n' +
-        '  --quick   every scenario, shortened: prints the targets table (under 2 minutes)\n' +
-        '  --full    the full run (default, about 30 minutes): writes docs/BENCHMARKS.md and docs/sampler-lag.svg\n' +
+      'usage: pnpm bench [--quick | --full] [--lab] [--out DIR]\n\n' +
+        '  --quick   every scenario, shortened: prints the targets table and the lab-workload row (about 4 minutes)\n' +
+        '  --full    the full run (default, about 30 minutes, then 11 of lab workload): writes docs/BENCHMARKS.md and docs/sampler-lag.svg\n' +
         '  --out     where the full run writes (default: docs/)\n' +
         '  --from-results FILE  write the docs again from a full run\'s results.json (kept in .tmp/bench-full-*), no run\n' +
         '  --lab     only the lab workload (both exporters and node_exporter, scrapers at 1 s and 5 s, gzip); with --quick 20 s idle + 120 s scraped, else 60 + 600\n' +

@@ -13,10 +13,10 @@ export interface ProcessScannerOptions {
   /** Clock ticks per second (USER_HZ), to express `/proc/uptime` in the unit of `starttime`; 100 by default. */
   readonly userHz?: number;
   /**
-   * Keep up to this many `/proc/<pid>/stat` files open between scans and re-read them at offset 0, which costs about a
-   * third of an open/read/close (measured on a 2-CPU VM: 4 µs against 12 µs per process). 0 (the default) opens each
-   * file every scan. Each one is a file descriptor held while its process lives: stay well under `ulimit -n`, and
-   * call `close()` when done. Needs an io with openFile/readAt/closeFile.
+   * Keep up to this many `/proc/<pid>/stat` files open between scans and re-read them at offset 0, which spares the
+   * open and close (the larger part of the cost) of each process every scan. 0 (the default) opens each file every
+   * scan. Each one is a file descriptor held while its process lives: stay well under `ulimit -n`, and call `close()`
+   * when done. Needs an io with openFile/readAt/closeFile.
    */
   readonly maxOpenFiles?: number;
   /**

@@ -30,7 +30,7 @@ function setup(options: { mode?: Exclude<PmonMode, 'off'>; match?: RegExp; procf
   const counts = { restarts: 0, stalls: 0, exits: new Map<string, number>(), readErrors: new Map<string, number>() };
   let status: PmonStatus = { state: 'probing', groups: [{ gpuIndexes: [0], state: 'probing', detail: undefined }], delaySeconds: 1, counts };
   let gpuState: SourceStatus['state'] = 'running';
-  const gpuBatch: GpuBatch = { rows: parseQueryCsv(`0, ${UUID}\n`, { header: false, fields: ['index', 'uuid'] }).rows, atMs: 0, seq: 1 };
+  const gpuBatch: GpuBatch = { rows: parseQueryCsv(`0, NVIDIA GeForce RTX 3090, ${UUID}\n`, { header: false, fields: ['index', 'name', 'uuid'] }).rows, atMs: 0, seq: 1 };
   const procfs = writeProcfsTree();
   cleanups.push(() => procfs.remove());
   const collector = createPmonCollector({
@@ -124,7 +124,7 @@ describe('createPmonCollector', () => {
     expect(await c.values('energy_gpu_unattributed_joules_total')).toEqual([{ labels: { gpu_id: '0', gpu_uuid: UUID }, value: 0 }]);
     const util = (await c.values('gpu_process_utilization_percent')).filter((v) => v.labels.pid === '12176');
     expect(Object.fromEntries(util.map((v) => [v.labels.engine, v.value]))).toEqual({ sm: 5, mem: 2, enc: 3, dec: 7 });
-    expect(util[0]!.labels).toMatchObject({ gpu_id: '0', gpu_uuid: UUID, comm: 'ffmpeg' });
+    expect(util[0]!.labels).toMatchObject({ gpu_id: '0', gpu_name: 'NVIDIA GeForce RTX 3090', gpu_uuid: UUID, comm: 'ffmpeg' });
     expect((await c.values('gpu_process_memory_used_bytes')).find((v) => v.labels.pid === '20035')!.value).toBe(1145 * 1048576);
     expect(await c.values('gpu_exporter_pmon_up')).toEqual([{ labels: {}, value: 1 }]);
   });

@@ -52,7 +52,7 @@ const MIB = 1048576;
 interface ProcessOnGpu {
   readonly key: string;
   readonly row: PmonRow;
-  readonly labels: { gpu_id: string; gpu_uuid: string; pid: string; comm: string };
+  readonly labels: { gpu_id: string; gpu_name: string; gpu_uuid: string; pid: string; comm: string };
   readonly matched: boolean;
 }
 
@@ -79,13 +79,13 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
   const utilisation = new Gauge({
     name: 'gpu_process_utilization_percent',
     help: "A process's use of one GPU engine (sm, mem, enc, dec, jpg, ofa) in nvidia-smi pmon's latest interval; only processes matching --attribute-processes.",
-    labelNames: ['gpu_id', 'gpu_uuid', 'pid', 'comm', 'engine'],
+    labelNames: ['gpu_id', 'gpu_name', 'gpu_uuid', 'pid', 'comm', 'engine'],
     registers,
   });
   const memory = new Gauge({
     name: 'gpu_process_memory_used_bytes',
     help: "A process's frame-buffer memory on one GPU (pmon's fb, MiB x 1048576); only processes matching --attribute-processes.",
-    labelNames: ['gpu_id', 'gpu_uuid', 'pid', 'comm'],
+    labelNames: ['gpu_id', 'gpu_name', 'gpu_uuid', 'pid', 'comm'],
     registers,
   });
   const processEnergy = new Counter({
@@ -128,7 +128,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
   };
   if (mode === 'on') register();
 
-  const uuidByIndex = new Map<number, string>();
+  const gpuByIndex = new Map<number, { uuid: string; name: string }>();
   const latestByGpu = new Map<number, { atMs: number; rows: PmonRow[] }>();
   const exported = new Map<string, Record<string, string>>();
   const procViews = new Map<string, ProcView>();
@@ -148,7 +148,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
       if (!Number.isInteger(index)) continue;
       const uuid = textOf(row.get('uuid')) ?? '';
       list.push({ index, uuid });
-      uuidByIndex.set(index, uuid);
+      gpuByIndex.set(index, { uuid, name: textOf(row.get('name')) ?? '' });
     }
     return list;
   };
@@ -177,7 +177,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
     const byGpu = new Map<number, ProcessOnGpu[]>();
     for (const [index, latest] of latestByGpu) {
       if (atMs - latest.atMs > staleAfterMs) continue;
-      const gpuUuid = uuidByIndex.get(index) ?? '';
+      const gpu = gpuByIndex.get(index);
       byGpu.set(
         index,
         latest.rows.map((row) => {
@@ -185,7 +185,7 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
           return {
             key: `${index}/${row.pid!}/${comm}`,
             row,
-            labels: { gpu_id: String(index), gpu_uuid: gpuUuid, pid: String(row.pid!), comm },
+            labels: { gpu_id: String(index), gpu_name: gpu?.name ?? '', gpu_uuid: gpu?.uuid ?? '', pid: String(row.pid!), comm },
             matched: match !== null && match.test(comm),
           };
         }),
@@ -240,7 +240,8 @@ export function createPmonCollector(options: PmonCollectorOptions): PmonCollecto
           processes.forEach((p, i) => {
             if (!p.matched) return;
             const view = viewOf(p.key, p.row.pid!, p.labels.comm);
-            const labels = { ...p.labels, container_id: view.containerId };
+            // energy_process_gpu_joules_total keeps its contract's labels: gpu_id and gpu_uuid, no gpu_name.
+            const labels = { gpu_id: p.labels.gpu_id, gpu_uuid: p.labels.gpu_uuid, pid: p.labels.pid, comm: p.labels.comm, container_id: view.containerId };
             processEnergy.inc(labels, split.processJoules[i]!);
             exported.set(p.key, labels);
           });

@@ -4,20 +4,17 @@ import type { Collector } from '../metrics/collector.js';
 import { createExporter, createExporterRegistry } from './exporter.js';
 import { exporterFlags, parseFlags } from '../cli/flags.js';
 
+// The demo exporter each test wires; only its collectors (and the registry they register on) change.
+function demoExporter(collectors: readonly Collector[], registry = createExporterRegistry({ prefix: 'demo_exporter', version: '9.9.9' })) {
+  return createExporter({ registry, prefix: 'demo_exporter', title: 'Demo', description: 'A demo.', version: '9.9.9', intervalMs: 60_000, collectors });
+}
+
 describe('createExporter', () => {
   it('wires info, process metrics, the collector and the sampler into one app', async () => {
     let reads = 0;
     const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '9.9.9' });
     const gauge = new Gauge({ name: 'demo_reads', help: 'Reads.', registers: [registry] });
-    const exporter = createExporter({
-      registry,
-      prefix: 'demo_exporter',
-      title: 'Demo',
-      description: 'A demo.',
-      version: '9.9.9',
-      intervalMs: 60_000,
-      collectors: [{ sample: () => gauge.set(++reads), health: () => ({ status: 'degraded', reasons: ['just a demo'] }) }],
-    });
+    const exporter = demoExporter([{ sample: () => gauge.set(++reads), health: () => ({ status: 'degraded', reasons: ['just a demo'] }) }], registry);
     await exporter.sampler.start();
     const body = await (await exporter.app.request('/metrics')).text();
     await exporter.sampler.stop();
@@ -36,18 +33,9 @@ describe('createExporter', () => {
 
 describe('createExporter before its first sample', () => {
   it('serves what the registry holds while a collector is still starting, and /health says starting', async () => {
-    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '9.9.9' });
     let release: () => void = () => {};
-    const exporter = createExporter({
-      registry,
-      prefix: 'demo_exporter',
-      title: 'Demo',
-      description: 'A demo.',
-      version: '9.9.9',
-      intervalMs: 60_000,
-      // A source whose start waits for its program's first answer (nvidia-smi), here until released.
-      collectors: [{ start: () => new Promise<void>((resolve) => (release = resolve)), sample: () => {}, health: () => ({ status: 'ok', reasons: [] }) }],
-    });
+    // A source whose start waits for its program's first answer (nvidia-smi), here until released.
+    const exporter = demoExporter([{ start: () => new Promise<void>((resolve) => (release = resolve)), sample: () => {}, health: () => ({ status: 'ok', reasons: [] }) }]);
     const starting = exporter.start();
     await new Promise((resolve) => setImmediate(resolve));
     const early = await exporter.app.request('/metrics');
@@ -91,8 +79,7 @@ describe('createExporter with several collectors', () => {
       start: () => void events.push('start consumer'),
       close: () => void events.push('close consumer'),
     };
-    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '1' });
-    const exporter = createExporter({ registry, prefix: 'demo_exporter', title: 'Demo', description: 'A demo.', version: '1', intervalMs: 60_000, collectors: [producer, consumer] });
+    const exporter = demoExporter([producer, consumer]);
     await exporter.start();
     await exporter.close();
     expect(events).toEqual(['start producer', 'start consumer', 'produce 0', 'consume 0', 'close consumer', 'close producer']);
@@ -101,20 +88,11 @@ describe('createExporter with several collectors', () => {
   });
 
   it('keeps sampling the others when one collector throws, and counts the tick as failed', async () => {
-    const registry = createExporterRegistry({ prefix: 'demo_exporter', version: '1' });
     let sampledAfter = 0;
-    const exporter = createExporter({
-      registry,
-      prefix: 'demo_exporter',
-      title: 'Demo',
-      description: 'A demo.',
-      version: '1',
-      intervalMs: 60_000,
-      collectors: [
-        { sample: () => { throw new Error('broken source'); }, health: () => ({ status: 'ok', reasons: [] }) },
-        { sample: () => void sampledAfter++, health: () => ({ status: 'ok', reasons: [] }) },
-      ],
-    });
+    const exporter = demoExporter([
+      { sample: () => { throw new Error('broken source'); }, health: () => ({ status: 'ok', reasons: [] }) },
+      { sample: () => void sampledAfter++, health: () => ({ status: 'ok', reasons: [] }) },
+    ]);
     await exporter.start();
     await exporter.close();
     expect(sampledAfter).toBe(1);

@@ -93,9 +93,18 @@ export function spawnService(options: SpawnServiceOptions): Promise<Service> {
       }
       const exited = new Promise<ServiceExit>((done) =>
         child.once('exit', (code, signal) => {
-          // Let the pipes drain into the log before anyone reads it.
-          child.once('close', () => log.end());
-          done({ code, signal });
+          // Resolve once the pipes have drained into the log and the log is written, so that whoever reads it on
+          // exit (a "died before ready" error) sees the last words. A descendant holding a pipe open must not hold
+          // the exit back: after 2 s the log is closed with what it has.
+          let finished = false;
+          const finish = () => {
+            if (finished) return;
+            finished = true;
+            clearTimeout(timer);
+            log.end(() => done({ code, signal }));
+          };
+          const timer = setTimeout(finish, 2_000);
+          child.once('close', finish);
         }),
       );
       let stopping: Promise<ServiceExit> | undefined;

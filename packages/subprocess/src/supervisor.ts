@@ -25,8 +25,8 @@ export type AfterExit = 'restart' | 'stop';
 export interface SupervisorOptions {
   readonly command: string;
   readonly args: readonly string[];
-  /** Environment, working directory, ... of each child. */
-  readonly spawn?: SpawnGroupOptions;
+  /** Environment, working directory, ... of each child. Its output is read (onStdout, stderrTail): no `output`. */
+  readonly spawn?: Omit<SpawnGroupOptions, 'output'>;
   /** A new child started: reset whatever parses its output. */
   readonly onStart: () => void;
   readonly onStdout: (chunk: Buffer) => void;

@@ -31,7 +31,7 @@ export function exporterAppConfig(packageJsonUrl: URL) {
     splitting: false,
     define: { __EXPORTER_VERSION__: JSON.stringify(version) },
     // Only the prom-client classes the exporters use: its index also loads the push gateway, default metrics and
-    // cluster modules, 1.7 MB of resident memory in an idle exporter for nothing (docs/BENCHMARKS.md, notes).
+    // cluster modules, resident memory for nothing (docs/BENCHMARKS.md, Idle RSS).
     esbuildOptions(options) {
       options.alias = { ...options.alias, 'prom-client': fileURLToPath(new URL('./packages/metrics-core/src/prom-client-lite.cjs', import.meta.url)) };
     },

@@ -24,8 +24,8 @@ export interface StartServerOptions {
   readonly beforeListen?: (server: Server | HttpsServer) => void;
   /**
    * Answers the requests it can straight from node:http (GET /metrics, GET /health) and returns true; false lets
-   * the app answer. @hono/node-server loads undici's Fetch API (about 5 MB of resident memory) when it is imported,
-   * so it is imported only for the first request the fast path leaves to the app (docs/BENCHMARKS.md, notes).
+   * the app answer. @hono/node-server loads undici's Fetch API (several MB of resident memory) when it is imported,
+   * so it is imported only for the first request the fast path leaves to the app (docs/BENCHMARKS.md, Idle RSS).
    */
   readonly fastPath?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }

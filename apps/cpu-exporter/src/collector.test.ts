@@ -233,6 +233,24 @@ describe('createRaplCollector', () => {
   });
 });
 
+describe('an unlistable powercap class', () => {
+  it('says so on /health, naming the directory once', () => {
+    const io: SysfsIo = {
+      ...nodeSysfsIo,
+      readdir(path) {
+        if (path.endsWith(join('class', 'powercap'))) throw Object.assign(new Error('EACCES: injected'), { code: 'EACCES' });
+        return nodeSysfsIo.readdir(path);
+      },
+    };
+    const { at, collector, tree } = setup('intel-laptop-psys-symlinks', { io });
+    at(0);
+    const reasons = collector.health().reasons;
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^cannot list the powercap zones: /);
+    expect(reasons[0]!.split(join(tree.root, 'class', 'powercap')).length - 1).toBe(1);
+  });
+});
+
 describe('lastIntervals', () => {
   it('hands on each zone\'s wrap-corrected energy and interval of the latest tick, for the collectors after it', () => {
     let t = 0;

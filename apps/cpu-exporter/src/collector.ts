@@ -199,7 +199,8 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
       const zones = discovery.zones;
       const reasons: string[] = [];
       const { classDir } = powercap;
-      if (discovery.error) reasons.push(`cannot list ${classDir}: ${discovery.error.message}`);
+      // The error names the directory (`<root>/class/powercap: EACCES`): the reason does not repeat it.
+      if (discovery.error) reasons.push(`cannot list the powercap zones: ${discovery.error.message}`);
       else if (zones.length === 0) {
         reasons.push(
           `no RAPL zones under ${classDir} (no powercap driver such as intel_rapl_msr loaded, a VM, or the host's /sys not mounted); looking again every ${rediscoverEveryMs / 1000} s`,

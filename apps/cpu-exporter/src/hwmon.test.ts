@@ -1,5 +1,6 @@
 import { hwmonTreeNames, loadHwmonTree, materializeHwmonTree, type MaterializedHwmonTree } from '@proj/fixtures';
 import { nodeHwmonIo, openHwmon, type HwmonIo } from '@proj/hwmon-reader';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHwmonCollector, type HwmonCollectorOptions } from './hwmon.js';
@@ -106,6 +107,19 @@ describe('hwmon collector faults', () => {
     at(2000);
     expect((await values('hwmon_power_watts')).length).toBe(3);
     expect(collector.health().status).toBe('ok');
+  });
+
+  it('says on /health, naming the directory once, when the hwmon class cannot be listed', () => {
+    const io: HwmonIo = {
+      ...nodeHwmonIo,
+      readdir(path) {
+        if (path.endsWith(join('class', 'hwmon'))) throw Object.assign(new Error('EACCES: injected'), { code: 'EACCES' });
+        return nodeHwmonIo.readdir(path);
+      },
+    };
+    const { at, collector, tree } = setup('acpi-power-meter-262w', { io });
+    at(0);
+    expect(collector.health()).toMatchObject({ status: 'degraded', reasons: [`cannot list the hwmon chips: ${join(tree.root, 'class', 'hwmon')}: EACCES`] });
   });
 
   it("serves no series for ACPI's 'unknown' power (0xFFFFFFFF mW) and says no_data", async () => {

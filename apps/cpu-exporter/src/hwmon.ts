@@ -170,7 +170,8 @@ export function createHwmonCollector(options: HwmonCollectorOptions): HwmonColle
 
     health() {
       const reasons: string[] = [];
-      if (discovery.error) reasons.push(`cannot list ${sysfsRoot}/class/hwmon: ${discovery.error.message}`);
+      // The error names the directory (`<root>/class/hwmon: EACCES`): the reader owns it, the reason does not repeat it.
+      if (discovery.error) reasons.push(`cannot list the hwmon chips: ${discovery.error.message}`);
       else if (lastFailures.size > 0) {
         const what = [...lastFailures].map(([key, error]) => `${key}: ${error.reason}`).join(', ');
         reasons.push(`${lastFailures.size} of ${discovery.sensors.length} hwmon sensors unreadable: ${what}`);

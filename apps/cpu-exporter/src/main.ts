@@ -12,7 +12,9 @@ runExporterMain({
     program: 'cpu_exporter',
     version: VERSION,
     description:
-      'Serves Intel/AMD RAPL power (rapl_power_watts) and energy (rapl_energy_joules_total) from Linux powercap\nsysfs on /metrics. Reading energy_uj needs root.',
+      'Serves Intel/AMD RAPL power (rapl_power_watts) and energy (rapl_energy_joules_total) from Linux powercap\n' +
+      'sysfs on /metrics, beside hwmon sensors, IPMI DCMI wall power (--ipmi) and a labelled CPU power estimate, and\n' +
+      'splits CPU energy over processes, containers and cgroups (energy_*). Reading energy_uj needs root.',
   },
   flags: cpuExporterFlags,
   create: (flags, logger) => {

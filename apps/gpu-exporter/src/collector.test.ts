@@ -147,6 +147,12 @@ describe('createGpuCollector', () => {
     });
   });
 
+  it('says in a sentence that nvidia-smi has not answered yet while the source is starting', () => {
+    const c = setup({ state: 'starting', gpuCount: 0 });
+    c.sampleAt(0);
+    expect(c.collector.health()).toMatchObject({ status: 'degraded', reasons: ["waiting for nvidia-smi's first answer"] });
+  });
+
   it('hands on each GPU\'s energy of the tick, for a per-process collector after it', async () => {
     const c = setup();
     c.arrive(rowsOf(H100), 0);

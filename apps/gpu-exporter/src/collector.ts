@@ -142,7 +142,8 @@ export function createGpuCollector(options: GpuCollectorOptions): GpuCollector {
 
   const healthOf = (status: SourceStatus, ageMs: number | undefined, fresh: boolean, gpus: number): HealthReport => {
     const reasons: string[] = [];
-    if (status.state !== 'running') reasons.push(status.detail ?? status.state);
+    // A state without a detail (the first answer not yet in, or stopped) still reads as a sentence, not a bare word.
+    if (status.state !== 'running') reasons.push(status.detail ?? (status.state === 'starting' ? "waiting for nvidia-smi's first answer" : `nvidia-smi ${status.state}`));
     else if (!fresh) {
       const exit = status.lastExit;
       const last = exit === undefined ? '' : ` (last exit: ${exit.reason}${exit.code === null ? '' : ` code ${exit.code}`}${exit.stderrTail ? `: ${exit.stderrTail.slice(-200)}` : ''})`;

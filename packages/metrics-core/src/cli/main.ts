@@ -55,12 +55,14 @@ export function runExporterMain<S extends FlagSpecs>(options: ExporterMainOption
       );
     }
     logger = createLogger({ level: flags['log-level'] });
+    // Built before anything is logged: a check across flags made while building (exit 2) prints its one line alone.
+    const parts = options.create(values, logger);
     logger.info(`starting ${program}`, { version, ...(values as Record<string, string | number>) });
     try {
       // The listening line is the readiness signal: written whatever --log-level says.
       const ready = createLogger({ level: 'info' });
       const announce = (url: string) => ready.info('listening', { address: url });
-      await runExporter(options.create(values, logger), {
+      await runExporter(parts, {
         host: flags.host,
         port: flags.port,
         logger,

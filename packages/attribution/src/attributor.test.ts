@@ -156,11 +156,14 @@ describe('createAttributor properties (fast-check)', () => {
             expect(zone.idleJoules).toBeGreaterThanOrEqual(0);
             expect(close(zone.activeJoules + zone.idleJoules, zone.deltaJoules)).toBe(true);
             const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-            expect(sum(zone.processJoules) <= zone.activeJoules * (1 + 1e-12)).toBe(true);
-            expect(sum(zone.containerJoules) <= zone.activeJoules * (1 + 1e-12)).toBe(true);
+            // "To float rounding": relative for normal numbers, and half a subnormal step per rounded share, which
+            // matters only for a subnormal ΔE (fast-check draws 4.4e-323 J, where one step is a large part of it).
+            const atMostActive = (joules: number, shares: number) => joules <= zone.activeJoules * (1 + 1e-12) + shares * Number.MIN_VALUE;
+            expect(atMostActive(sum(zone.processJoules), zone.processJoules.size)).toBe(true);
+            expect(atMostActive(sum(zone.containerJoules), zone.containerJoules.size)).toBe(true);
             for (const joules of [...zone.processJoules.values(), ...zone.containerJoules.values(), ...zone.cgroupJoules.values()]) {
               expect(joules).toBeGreaterThanOrEqual(0);
-              expect(joules <= zone.activeJoules * (1 + 1e-12)).toBe(true);
+              expect(atMostActive(joules, 1)).toBe(true);
             }
             if (step.deltaTotalTicks <= 0) expect(zone.idleJoules).toBe(zone.deltaJoules);
           }

@@ -184,7 +184,7 @@ describe('cpu_exporter process', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const server = await start(tree('amd-epyc-7401p'));
       await fetch(`${server.url}/metrics`, { keepalive: true });
-      // Exit 0 is the graceful stop finished within the exporter's own 900 ms deadline (past it, it exits 1): no
+      // Exit 0 is the graceful stop finished within the exporter's own 900 ms deadline (past it, it ends by SIGKILL): no
       // stopwatch here, which a loaded machine would stretch.
       const { code } = await server.stop(signal);
       expect(code).toBe(0);

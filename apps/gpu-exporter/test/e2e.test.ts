@@ -106,7 +106,7 @@ describe('gpu_exporter process', () => {
     expect(sampleValue(body, 'gpu_devices')).toBe(0);
     // the probe is still waiting on nvidia-smi: a stop kills it rather than waiting for it
     expect(server.fake.pids()).toHaveLength(1);
-    // Exit 0 is the graceful stop done within the exporter's own 900 ms deadline (past it, it exits 1).
+    // Exit 0 is the graceful stop done within the exporter's own 900 ms deadline (past it, it ends by SIGKILL).
     const { code } = await server.stop('SIGTERM');
     expect(code).toBe(0);
     await until(() => server.fake.pids().length === 0, 2000);
@@ -115,7 +115,7 @@ describe('gpu_exporter process', () => {
   it('exits 0 within a second of SIGTERM and leaves no nvidia-smi behind, pmon included', async () => {
     const server = await start({});
     await until(() => server.fake.pids('query').length === 1 && server.fake.pids('pmon').length === 1);
-    // Exit 0 is the graceful stop done within the exporter's own 900 ms deadline (past it, it exits 1).
+    // Exit 0 is the graceful stop done within the exporter's own 900 ms deadline (past it, it ends by SIGKILL).
     const { code } = await server.stop('SIGTERM');
     expect(code).toBe(0);
     await until(() => server.fake.pids().length === 0, 2000);

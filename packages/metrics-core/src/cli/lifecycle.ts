@@ -29,10 +29,16 @@ export interface RunExporterOptions {
   readonly announce?: (url: string) => void;
   /** Exit 0 on SIGTERM/SIGINT after a graceful stop (the exporter may be PID 1 in a container). Default true. */
   readonly handleSignals?: boolean;
-  /** A graceful stop that has not finished after this long exits 1 and says so. Default 900 ms. */
+  /** A graceful stop that has not finished after this long ends the process by SIGKILL and says so. Default 900 ms. */
   readonly stopDeadlineMs?: number;
   /** How the process ends; process.exit by default. */
   readonly exit?: (code: number) => void;
+  /**
+   * How the process ends when the graceful stop overran its deadline: SIGKILL to itself by default. Not
+   * process.exit: Node joins its threads on the way out, and a thread stuck in a kernel read (a hung driver, a stopped
+   * FUSE daemon) never returns, so process.exit would hang with it.
+   */
+  readonly kill?: () => void;
   /**
    * A web configuration (loadWebConfig): TLS when it has `tls_server_config`, its rate limit, headers and basic
    * auth before every route. It is re-read when its files change and on SIGHUP; a reload that fails keeps the one in
@@ -56,12 +62,14 @@ export interface ServingExporter {
  * Listens, then starts the exporter and announces once its first sample is taken: the port opens at once whatever
  * the sources do, and the announcement means a scrape finds a sampled exporter. SIGTERM and SIGINT are handled from
  * the start, before anything is spawned or announced: they stop what has started and exit 0; a stop that does not
- * finish within `stopDeadlineMs` exits 1 with a line saying so, so a hung stop never passes for a clean one. A failed
+ * finish within `stopDeadlineMs` (a sample stuck in a kernel read, a close that hangs) says so in a line and ends the
+ * process by SIGKILL, so a hung stop never passes for a clean one and never keeps the process alive. A failed
  * listen (before anything was started) stops and throws ListenError.
  */
 export async function runExporter(parts: ExporterParts, options: RunExporterOptions): Promise<ServingExporter> {
   const { logger } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  const kill = options.kill ?? (() => process.kill(process.pid, 'SIGKILL'));
   const deadlineMs = options.stopDeadlineMs ?? 900;
   let server: RunningServer | undefined;
   let stopping: Promise<void> | undefined;
@@ -80,8 +88,8 @@ export async function runExporter(parts: ExporterParts, options: RunExporterOpti
     signalled = true;
     logger.info('stopping', { signal });
     const timer = setTimeout(() => {
-      logger.error('graceful stop did not finish in time: exiting 1', { deadline_ms: deadlineMs });
-      exit(1);
+      logger.error('graceful stop did not finish in time: ending by SIGKILL', { deadline_ms: deadlineMs });
+      kill();
     }, deadlineMs);
     timer.unref();
     void stop().then(

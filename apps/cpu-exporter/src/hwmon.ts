@@ -26,7 +26,8 @@ export interface HwmonCollectorOptions {
 
 /** Reads hwmon power and energy sensors each tick; its energy source is the CPU socket counters (Esocket*) only. */
 export interface HwmonCollector extends Collector, EnergySource {
-  sample(tick?: SamplerTick): void;
+  /** Rediscovers when due, then reads every sensor once, one after another; resolves once the metrics are updated. */
+  sample(tick?: SamplerTick): Promise<void>;
   health(): HealthReport;
   /** True when a CPU socket energy counter (amd_energy / zenergy `Esocket<N>`) was readable in the last sample. */
   socketEnergyLive(): boolean;
@@ -97,8 +98,8 @@ export function createHwmonCollector(options: HwmonCollectorOptions): HwmonColle
   let lastEnergy: TickEnergy = { tickIndex: -1, intervals: [] };
   let samples = 0;
 
-  const rediscover = (atMs: number): void => {
-    const next = hwmon.discover();
+  const rediscover = async (atMs: number): Promise<void> => {
+    const next = await hwmon.discover();
     lastDiscoveryAtMs = atMs;
     rediscoverNow = false;
     const before = new Map(discovery.sensors.map((s) => [seriesKey(s), s]));
@@ -119,11 +120,11 @@ export function createHwmonCollector(options: HwmonCollectorOptions): HwmonColle
   };
 
   return {
-    sample(tick) {
+    async sample(tick) {
       const startedAtMs = now();
-      if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) rediscover(startedAtMs);
+      if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) await rediscover(startedAtMs);
 
-      const { readings, failures } = hwmon.read(discovery.sensors);
+      const { readings, failures } = await hwmon.read(discovery.sensors);
       const intervals: EnergyInterval[] = [];
       let sockets = 0;
       for (const reading of readings) {

@@ -13,10 +13,10 @@ let clock = 0;
 const now = () => clock;
 
 describe('chooseEnergySource', () => {
-  it('takes RAPL first: every zone, labelled as the exporter labels it, with wrap-corrected deltas', () => {
+  it('takes RAPL first: every zone, labelled as the exporter labels it, with wrap-corrected deltas', async () => {
     const tree = materializePowercapTree('intel-laptop-psys-symlinks');
     cleanups.push(() => tree.remove());
-    const source = chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 4, estimate: true, now });
+    const source = await chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 4, estimate: true, now });
     expect(source.kind).toBe('rapl');
     expect(source.zones.map((zone) => [zone.zone, zone.package])).toEqual([
       ['package_0', '0'],
@@ -27,33 +27,33 @@ describe('chooseEnergySource', () => {
     ]);
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 2_500_000);
     clock += 1000;
-    const deltas = source.sample(clock, null);
+    const deltas = await source.sample(clock, null);
     expect(deltas.find((d) => d.key === 'intel-rapl:0')?.deltaJoules).toBeCloseTo(2.5, 9);
     expect(deltas.find((d) => d.key === 'intel-rapl:1')?.deltaJoules).toBe(0);
   });
 
-  it('then hwmon socket energy (zenergy Esocket0 as package_0)', () => {
+  it('then hwmon socket energy (zenergy Esocket0 as package_0)', async () => {
     const tree = materializeHwmonTree('zenergy-ryzen-laptop');
     cleanups.push(() => tree.remove());
-    const source = chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 4, estimate: true, now });
+    const source = await chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 4, estimate: true, now });
     expect(source.kind).toBe('hwmon');
     expect(source.zones).toEqual([{ key: expect.any(String), source: 'hwmon', zone: 'package_0', package: '0' }]);
     expect(source.description).toContain('no RAPL zones');
     writeFileSync(join(tree.root, 'devices/platform/zenergy.0/hwmon/hwmon0/energy7_input'), '13261000000\n');
     clock += 1000;
-    expect(source.sample(clock, null)).toEqual([{ key: source.zones[0]!.key, deltaJoules: 1 }]);
+    expect(await source.sample(clock, null)).toEqual([{ key: source.zones[0]!.key, deltaJoules: 1 }]);
   });
 
-  it('then the estimate, said to be one; or none when the estimate is off', () => {
+  it('then the estimate, said to be one; or none when the estimate is off', async () => {
     const tree = materializePowercapTree('no-powercap');
     cleanups.push(() => tree.remove());
-    const estimate = chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 2, estimate: true, now });
+    const estimate = await chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 2, estimate: true, now });
     expect(estimate.kind).toBe('estimate');
     expect(estimate.description).toMatch(/^ESTIMATED from the CPU busy ratio \(ccf_linear\), not measured: no RAPL zones under .*, no hwmon socket energy$/);
-    const none = chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 2, estimate: false, now });
+    const none = await chooseEnergySource({ sysfsRoot: tree.root, cpuCount: 2, estimate: false, now });
     expect(none).toMatchObject({ kind: null, zones: [] });
     expect(none.description).toMatch(/^no energy source was found \(.*estimate off\)$/);
-    expect(none.sample(0, null)).toEqual([]);
+    expect(await none.sample(0, null)).toEqual([]);
   });
 });
 

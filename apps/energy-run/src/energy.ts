@@ -33,7 +33,7 @@ export interface CpuEnergySource {
   /** One line on how the source was chosen, for the report (what was tried and found). */
   readonly description: string;
   /** Reads every zone once at monotonic time `atMs`; `busy` is the host's CPU since the previous sample. */
-  sample(atMs: number, busy: BusyDelta | null): ZoneDelta[];
+  sample(atMs: number, busy: BusyDelta | null): ZoneDelta[] | Promise<ZoneDelta[]>;
 }
 
 /** Options for chooseEnergySource. */
@@ -46,16 +46,16 @@ export interface ChooseEnergySourceOptions {
   readonly now: () => number;
 }
 
-const rapl = (options: ChooseEnergySourceOptions): CpuEnergySource | string => {
+const rapl = async (options: ChooseEnergySourceOptions): Promise<CpuEnergySource | string> => {
   let powercap;
   try {
     powercap = openPowercap({ sysfsRoot: options.sysfsRoot });
   } catch (error) {
     return `no RAPL (${(error as Error).message})`;
   }
-  const { zones } = powercap.discover();
+  const { zones } = await powercap.discover();
   if (zones.length === 0) return `no RAPL zones under ${powercap.classDir}`;
-  const first = powercap.read(zones, options.now);
+  const first = await powercap.read(zones, options.now);
   const readable = new Set(first.readings.map((reading) => reading.zone.id));
   const usable = zones.filter((zone) => readable.has(zone.id));
   if (usable.length === 0) {
@@ -70,8 +70,8 @@ const rapl = (options: ChooseEnergySourceOptions): CpuEnergySource | string => {
     kind: 'rapl',
     zones: usable.map(label),
     description: `RAPL, ${usable.length} zone${usable.length === 1 ? '' : 's'} under ${powercap.classDir}`,
-    sample(atMs) {
-      const { readings } = powercap.read(usable, () => atMs);
+    async sample(atMs) {
+      const { readings } = await powercap.read(usable, () => atMs);
       const deltas = new Map<string, number | null>();
       for (const reading of readings) {
         const step = meter.update(reading.zone.id, reading.energyUj, reading.atMs, reading.zone.maxEnergyRangeUj);
@@ -83,12 +83,12 @@ const rapl = (options: ChooseEnergySourceOptions): CpuEnergySource | string => {
   };
 };
 
-const hwmon = (options: ChooseEnergySourceOptions): CpuEnergySource | string => {
+const hwmon = async (options: ChooseEnergySourceOptions): Promise<CpuEnergySource | string> => {
   const handle = openHwmon({ sysfsRoot: options.sysfsRoot, now: options.now });
-  const { sensors } = handle.discover();
+  const { sensors } = await handle.discover();
   const sockets = sensors.filter((sensor): sensor is HwmonSensor & { socket: NonNullable<HwmonSensor['socket']> } => sensor.kind === 'energy' && sensor.socket !== undefined && sensor.socket !== null);
   if (sockets.length === 0) return 'no hwmon socket energy';
-  const first = handle.read(sockets);
+  const first = await handle.read(sockets);
   const meter = createHwmonEnergyMeter();
   const readable = new Set<string>();
   for (const reading of first.readings) {
@@ -102,8 +102,8 @@ const hwmon = (options: ChooseEnergySourceOptions): CpuEnergySource | string => 
     kind: 'hwmon',
     zones: usable.map((sensor) => ({ key: sensor.key, source: 'hwmon', zone: sensor.socket.zone, package: sensor.socket.package })),
     description: `hwmon socket energy (${[...new Set(usable.map((sensor) => sensor.chip.chip))].join(', ')}); no RAPL`,
-    sample() {
-      const { readings } = handle.read(usable);
+    async sample() {
+      const { readings } = await handle.read(usable);
       const deltas = new Map<string, number | null>();
       for (const reading of readings) {
         if (reading.kind !== 'energy') continue;
@@ -135,10 +135,10 @@ export function estimateSource(model: EstimateModel, startMs: number, why: strin
  * The best CPU energy source present, as the exporter chooses (docs/ARCHITECTURE.md): RAPL, then hwmon socket
  * energy, then the estimate; or none (kind null) when there is nothing and the estimate is off or impossible.
  */
-export function chooseEnergySource(options: ChooseEnergySourceOptions): CpuEnergySource {
-  const fromRapl = rapl(options);
+export async function chooseEnergySource(options: ChooseEnergySourceOptions): Promise<CpuEnergySource> {
+  const fromRapl = await rapl(options);
   if (typeof fromRapl !== 'string') return fromRapl;
-  const fromHwmon = hwmon(options);
+  const fromHwmon = await hwmon(options);
   if (typeof fromHwmon !== 'string') return { ...fromHwmon, description: `${fromHwmon.description} (${fromRapl})` };
   const why = `${fromRapl}, ${fromHwmon}`;
   if (options.estimate && options.cpuCount !== null) return estimateSource(createCcfLinearModel({ vcpus: options.cpuCount }), options.now(), why);

@@ -53,7 +53,7 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
   };
   const firstCpu = readCpu();
   if (firstCpu === null) notes.push(`cannot read ${join(flags['procfs-root'], 'stat')}: no shares, no estimate`);
-  const source = chooseEnergySource({ sysfsRoot: flags['sysfs-root'], cpuCount: firstCpu?.cpuCount ?? null, estimate: flags.estimate === 'on', now });
+  const source = await chooseEnergySource({ sysfsRoot: flags['sysfs-root'], cpuCount: firstCpu?.cpuCount ?? null, estimate: flags.estimate === 'on', now });
 
   let cgroup: OwnCgroup | undefined;
   if (flags.cgroup || flags['cgroup-hierarchy'] !== 'none') {
@@ -79,12 +79,12 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
   const cumulativeCpu: (number | null)[] = [];
   let rootPid: number | undefined;
   let previousCpu = firstCpu;
-  const sample = (): void => {
+  const sample = async (): Promise<void> => {
     const atMs = now();
     const cpu = readCpu();
     const busy = cpu !== null && previousCpu !== null ? { deltaBusyTicks: cpu.busyTicks - previousCpu.busyTicks, deltaTotalTicks: cpu.totalTicks - previousCpu.totalTicks } : null;
     if (cpu !== null) previousCpu = cpu;
-    const energy = source.sample(atMs, busy);
+    const energy = await source.sample(atMs, busy);
     let commandCpu: number | null = rootPid === undefined ? 0 : null;
     if (rootPid !== undefined) {
       if (cgroup !== undefined) commandCpu = cgroup.readUsageSeconds();
@@ -98,7 +98,7 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
     cumulativeCpu.push(commandCpu);
   };
 
-  sample(); // the baseline, before the command exists
+  await sample(); // the baseline, before the command exists
   const startedAt = now();
   const child = spawnGroup('sh', ['-c', WRAPPER_SCRIPT, 'energy-run', cgroup?.procsFile ?? '', reportFile, ...command], { stdin: 'inherit', output: 'inherit' });
   rootPid = child.pid;
@@ -108,14 +108,18 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
   const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
 
-  // Samples on start + k x interval (monotonic), as the exporters' sampler does; a late tick runs at once.
+  // Samples on start + k x interval (monotonic), as the exporters' sampler does; a late tick runs at once. One
+  // sample at a time: the next is scheduled once the last has resolved, and none after the command has ended.
   let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> = Promise.resolve();
+  let stopped = false;
   let k = 0;
   const schedule = (): void => {
     k = Math.max(k + 1, Math.floor((now() - startedAt) / flags.interval) + 1);
     timer = setTimeout(() => {
-      sample();
-      schedule();
+      ticking = sample().then(() => {
+        if (!stopped) schedule();
+      });
     }, Math.max(0, startedAt + k * flags.interval - now()));
   };
   schedule();
@@ -125,7 +129,9 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const endedAt = now();
+  stopped = true;
   clearTimeout(timer);
+  await ticking; // a sample in flight ends before the last one starts
   for (const [signal, handler] of handlers) process.off(signal, handler);
   if (ended.spawnError) {
     await gpuWatch?.stop();
@@ -162,7 +168,7 @@ export async function energyRun(flags: EnergyRunFlags, command: readonly string[
     notes.push('the wrapper did not report its children\'s times (killed?): CPU time is sampled');
   }
   const usedCgroup = method.startsWith('cgroup') ? cgroup : undefined;
-  sample(); // the last interval: up to the command's end
+  await sample(); // the last interval: up to the command's end
   if (exactSeconds !== null) cumulativeCpu[cumulativeCpu.length - 1] = exactSeconds;
 
   let gpus: GpuEnergy[] | null = null;

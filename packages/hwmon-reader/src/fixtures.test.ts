@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hwmonFixtureDir, hwmonTreeNames, loadHwmonTree, materializeHwmonTree, type MaterializedHwmonTree } from '@proj/fixtures';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openHwmon } from './hwmon.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHwmon, type HwmonDiscovery, type HwmonRead } from './hwmon.js';
 
 const trees: MaterializedHwmonTree[] = [];
 afterAll(() => {
@@ -29,8 +29,13 @@ describe.each(hwmonTreeNames())('%s', (name) => {
   trees.push(tree);
   const expected = loadHwmonTree(name).expect;
   const hwmon = openHwmon({ sysfsRoot: tree.root });
-  const discovery = hwmon.discover();
-  const { readings, failures } = hwmon.read(discovery.sensors);
+  let discovery: HwmonDiscovery;
+  let readings: HwmonRead['readings'];
+  let failures: HwmonRead['failures'];
+  beforeAll(async () => {
+    discovery = await hwmon.discover();
+    ({ readings, failures } = await hwmon.read(discovery.sensors));
+  });
 
   it('discovers every chip and sets nothing aside', () => {
     const chipCount = Object.keys(tree.tree.symlinks).filter((path) => /^class\/hwmon\/hwmon\d+$/.test(path)).length;

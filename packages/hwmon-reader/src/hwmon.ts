@@ -80,26 +80,30 @@ export interface OpenHwmonOptions {
 /** The hwmon class of one sysfs root. */
 export interface Hwmon {
   readonly sysfsRoot: string;
-  /** Finds every chip under `<sysfsRoot>/class/hwmon` and its power and energy sensors. */
-  discover(): HwmonDiscovery;
-  /** Reads each sensor's value file once. One sensor's failure is returned as data and never stops the others. */
-  read(sensors: readonly HwmonSensor[]): HwmonRead;
-  /** Reads one sensor's value (µW or µJ). Throws HwmonError naming the file (`no_data` for ACPI's "unknown" power). */
-  readValue(sensor: HwmonSensor): number;
+  /** Finds every chip under `<sysfsRoot>/class/hwmon` and its power and energy sensors. Never rejects. */
+  discover(): Promise<HwmonDiscovery>;
+  /**
+   * Reads each sensor's value file once, one after another (never all at once: a mount stuck in the kernel then
+   * holds one pool thread, not one per sensor), and stamps each reading with the clock read right after its own read
+   * resolved. One sensor's failure is returned as data and never stops the others. Never rejects.
+   */
+  read(sensors: readonly HwmonSensor[]): Promise<HwmonRead>;
+  /** Reads one sensor's value (µW or µJ). Rejects with HwmonError naming the file (`no_data` for ACPI's "unknown" power). */
+  readValue(sensor: HwmonSensor): Promise<number>;
 }
 
 const ACPI_UNKNOWN_UW = 0xffff_ffff * 1000;
 
-/** Opens the hwmon class of a sysfs root (`/sys` by default). Does no I/O until asked. */
+/** Opens the hwmon class of a sysfs root (`/sys` by default). Does no I/O until asked: discover, read and readValue do. */
 export function openHwmon(options: OpenHwmonOptions = {}): Hwmon {
   const io = options.io ?? nodeHwmonIo;
   const sysfsRoot = options.sysfsRoot ?? '/sys';
   const now = options.now ?? (() => performance.now());
 
-  const readValue = (sensor: HwmonSensor): number => {
+  const readValue = async (sensor: HwmonSensor): Promise<number> => {
     let text: string;
     try {
-      text = io.readFile(sensor.file);
+      text = await io.readFile(sensor.file);
     } catch (error) {
       throw toHwmonError(sensor.file, error);
     }
@@ -115,13 +119,13 @@ export function openHwmon(options: OpenHwmonOptions = {}): Hwmon {
     sysfsRoot,
     discover: () => discover(io, sysfsRoot),
     readValue,
-    read(sensors) {
+    async read(sensors) {
       const readings: HwmonReading[] = [];
       const failures: { sensor: HwmonSensor; error: HwmonError }[] = [];
       for (const sensor of sensors) {
         try {
-          const value = readValue(sensor);
-          const atMs = now();
+          const value = await readValue(sensor);
+          const atMs = now(); // right after this sensor's read: each reading keeps its own time
           readings.push(
             sensor.kind === 'power'
               ? { sensor, kind: 'power', powerUw: value, powerWatts: value / 1e6, atMs }
@@ -136,12 +140,12 @@ export function openHwmon(options: OpenHwmonOptions = {}): Hwmon {
   };
 }
 
-function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
+async function discover(io: HwmonIo, sysfsRoot: string): Promise<HwmonDiscovery> {
   const classDir = join(sysfsRoot, 'class', 'hwmon');
   const ignored: { id: string; error: HwmonError }[] = [];
   let entries: string[];
   try {
-    entries = io.readdir(classDir);
+    entries = await io.readdir(classDir);
   } catch (error) {
     const readError = toHwmonError(classDir, error);
     // No hwmon class at all (containers with a masked /sys, some VMs) is a normal "no data" outcome.
@@ -151,7 +155,7 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
 
   let realRoot: string;
   try {
-    realRoot = io.realpath(sysfsRoot);
+    realRoot = await io.realpath(sysfsRoot);
   } catch {
     realRoot = sysfsRoot;
   }
@@ -161,17 +165,17 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
   for (const id of ids) {
     const dir = join(classDir, id);
     try {
-      const real = io.realpath(dir);
+      const real = await io.realpath(dir);
       if (seen.has(real)) continue;
       seen.add(real);
-      const { attributeDir, name } = readChipName(io, dir);
+      const { attributeDir, name } = await readChipName(io, dir);
       let devicePath: string | undefined;
       try {
-        devicePath = relative(realRoot, io.realpath(join(dir, 'device')));
+        devicePath = relative(realRoot, await io.realpath(join(dir, 'device')));
       } catch {
         devicePath = undefined; // virtual chips (acpitz, some drivers) have no device
       }
-      const files = io.readdir(attributeDir);
+      const files = await io.readdir(attributeDir);
       found.push({
         chip: { id, dir: attributeDir, name, chip: chipLabel(name), device: devicePath === undefined ? undefined : basename(devicePath), devicePath },
         files,
@@ -188,7 +192,7 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
   for (const { chip: partial, files } of found) {
     const chip: HwmonChip = { ...partial, duplicateName: (counts.get(partial.chip) ?? 0) > 1 };
     chips.push(chip);
-    sensors.push(...sensorsOf(io, chip, files));
+    sensors.push(...(await sensorsOf(io, chip, files)));
   }
   return { chips, sensors, ignored };
 }
@@ -197,24 +201,24 @@ function discover(io: HwmonIo, sysfsRoot: string): HwmonDiscovery {
  * Reads a chip's name, and finds where its attributes are: in the hwmon directory, or (drivers of older kernels,
  * such as the ACPI power meter on 3.10) in its `device` directory, where `name` is then found too.
  */
-function readChipName(io: HwmonIo, dir: string): { attributeDir: string; name: string } {
+async function readChipName(io: HwmonIo, dir: string): Promise<{ attributeDir: string; name: string }> {
   const nameFile = join(dir, 'name');
   try {
-    return { attributeDir: dir, name: parseHwmonName(io.readFile(nameFile), nameFile) };
+    return { attributeDir: dir, name: parseHwmonName(await io.readFile(nameFile), nameFile) };
   } catch (error) {
     const readError = toHwmonError(nameFile, error);
     if (readError.reason !== 'not_found') throw readError;
     const deviceDir = join(dir, 'device');
     const deviceNameFile = join(deviceDir, 'name');
     try {
-      return { attributeDir: deviceDir, name: parseHwmonName(io.readFile(deviceNameFile), deviceNameFile) };
+      return { attributeDir: deviceDir, name: parseHwmonName(await io.readFile(deviceNameFile), deviceNameFile) };
     } catch {
       throw readError; // the hwmon directory's own name is the one missing
     }
   }
 }
 
-function sensorsOf(io: HwmonIo, chip: HwmonChip, files: readonly string[]): HwmonSensor[] {
+async function sensorsOf(io: HwmonIo, chip: HwmonChip, files: readonly string[]): Promise<HwmonSensor[]> {
   const groups = new Map<string, { kind: 'power' | 'energy'; index: number; attributes: Set<string> }>();
   for (const file of files) {
     const parsed = parseSensorFileName(file);
@@ -235,7 +239,7 @@ function sensorsOf(io: HwmonIo, chip: HwmonChip, files: readonly string[]): Hwmo
     if (group.attributes.has('label')) {
       const labelFile = join(chip.dir, `${stem}_label`);
       try {
-        label = parseSensorLabel(io.readFile(labelFile));
+        label = parseSensorLabel(await io.readFile(labelFile));
       } catch (error) {
         labelError = toHwmonError(labelFile, error);
       }
@@ -244,7 +248,7 @@ function sensorsOf(io: HwmonIo, chip: HwmonChip, files: readonly string[]): Hwmo
     if (attribute === 'average' && group.attributes.has('average_interval')) {
       const intervalFile = join(chip.dir, `${stem}_average_interval`);
       try {
-        averageIntervalMs = parseHwmonInteger(io.readFile(intervalFile), intervalFile);
+        averageIntervalMs = parseHwmonInteger(await io.readFile(intervalFile), intervalFile);
       } catch {
         averageIntervalMs = undefined; // the interval only describes the value; the value is still good
       }

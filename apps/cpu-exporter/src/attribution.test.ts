@@ -68,10 +68,11 @@ function setup(options: Partial<AttributionCollectorOptions> & { powercap?: stri
   });
   cleanups.push(() => attribution.close());
   let tick = 0;
-  const sample = (ms: number) => {
+  const sample = async (ms: number) => {
     t = ms;
-    rapl.sample({ index: tick, scheduledAtMs: ms, startedAtMs: ms });
-    attribution.sample({ index: tick, scheduledAtMs: ms, startedAtMs: ms });
+    // In the sampler's order: RAPL's intervals are in place before attribution reads them.
+    await rapl.sample({ index: tick, scheduledAtMs: ms, startedAtMs: ms });
+    await attribution.sample({ index: tick, scheduledAtMs: ms, startedAtMs: ms });
     tick++;
   };
   const series = async (name: string) => (await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values ?? [];
@@ -91,7 +92,7 @@ describe('attribution collector', () => {
     powercap.setEnergyUj('intel-rapl:0', 1_000_000_000);
     powercap.setEnergyUj('intel-rapl:0:0', 2_000_000_000);
     proc.write(10_000, 30_000, 100, [a, b, c]);
-    sample(0); // RAPL's first reading, the attributor's baseline
+    await sample(0); // RAPL's first reading, the attributor's baseline
     // 1 s on 2 CPUs = 200 ticks: 120 busy (ffmpeg 60 + 20 stime, ffprobe 20, bash 20), 80 idle.
     powercap.setEnergyUj('intel-rapl:0', 1_010_000_000); // 10 J
     powercap.setEnergyUj('intel-rapl:0:0', 2_004_000_000); // 4 J
@@ -100,7 +101,7 @@ describe('attribution collector', () => {
       { ...b, utime: 320 },
       { ...c, utime: 70 },
     ]);
-    sample(1000);
+    await sample(1000);
 
     const pkg = { source: 'rapl', zone: 'package_0', package: '0' };
     expect(await value('energy_node_cpu_busy_ratio', {})).toBeCloseTo(0.6, 12);
@@ -129,12 +130,12 @@ describe('attribution collector', () => {
     const b: FakeProcess = { pid: 101, comm: 'ffmpeg', utime: 0, stime: 0, starttime: 510 };
     powercap.setEnergyUj('intel-rapl:0', 0);
     proc.write(0, 0, 100, [a, b]);
-    sample(0);
+    await sample(0);
     let last = 0;
     for (let i = 1; i <= 3; i++) {
       powercap.setEnergyUj('intel-rapl:0', i * 5_000_000);
       proc.write(i * 100, i * 100, 100 + i, [{ ...a, utime: i * 50 }, { ...b, utime: i * 10 }]);
-      sample(i * 1000);
+      await sample(i * 1000);
       const now = (await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '100' }))!;
       expect(now).toBeGreaterThan(last);
       last = now;
@@ -143,7 +144,7 @@ describe('attribution collector', () => {
     // pid 101 exits: gone from the next sample on; pid 100 keeps its total.
     powercap.setEnergyUj('intel-rapl:0', 20_000_000);
     proc.write(400, 400, 104, [{ ...a, utime: 200 }], [101]);
-    sample(4000);
+    await sample(4000);
     expect(await value('energy_process_cpu_joules_total', { pid: '101' })).toBeUndefined();
     expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '100' })).toBeGreaterThan(last);
   });
@@ -152,15 +153,15 @@ describe('attribution collector', () => {
     const { powercap, proc, sample, value } = setup();
     powercap.setEnergyUj('intel-rapl:0', 0);
     proc.write(0, 0, 100, []);
-    sample(0);
+    await sample(0);
     powercap.setEnergyUj('intel-rapl:0', 10_000_000);
     // Born at 100.5 s (starttime 10050 ticks) after the previous uptime (100 s): its 40 ticks all count.
     proc.write(100, 100, 101, [{ pid: 42, comm: 'ffmpeg', utime: 40, stime: 0, starttime: 10_050 }]);
-    sample(1000);
+    await sample(1000);
     expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '42' })).toBeCloseTo((10 * 40) / 200, 9);
     powercap.setEnergyUj('intel-rapl:0', 20_000_000);
     proc.write(200, 200, 102, [{ pid: 42, comm: 'ffmpeg', utime: 10, stime: 0, starttime: 10_150 }]);
-    sample(2000);
+    await sample(2000);
     // Another life of pid 42: its own counter (10 ticks since birth), the first life's total is not carried over.
     expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '42' })).toBeCloseTo((10 * 10) / 200, 9);
   });
@@ -169,10 +170,10 @@ describe('attribution collector', () => {
     const { powercap, proc, sample, series, value, attribution } = setup({ processes: null, containers: false });
     powercap.setEnergyUj('intel-rapl:0', 0);
     proc.write(0, 0, 100, [{ pid: 1, comm: 'ffmpeg', utime: 0, stime: 0, starttime: 1, cgroupCapture: DOCKER_V2 }]);
-    sample(0);
+    await sample(0);
     powercap.setEnergyUj('intel-rapl:0', 8_000_000);
     proc.write(50, 150, 101, [{ pid: 1, comm: 'ffmpeg', utime: 50, stime: 0, starttime: 1, cgroupCapture: DOCKER_V2 }]);
-    sample(1000);
+    await sample(1000);
     expect(await series('energy_process_cpu_joules_total')).toEqual([]);
     expect(await series('energy_container_cpu_joules_total')).toEqual([]);
     expect(await value('energy_node_cpu_active_joules_total', { zone: 'package_0' })).toBeCloseTo(2, 9);
@@ -184,10 +185,10 @@ describe('attribution collector', () => {
     const id = powercap.tree.expect.zones.find((z) => z.zone === 'psys')!.path;
     powercap.setEnergyUj(id, 0);
     proc.write(0, 0, 100, [{ pid: 7, comm: 'ffmpeg', utime: 0, stime: 0, starttime: 1 }]);
-    sample(0);
+    await sample(0);
     powercap.setEnergyUj(id, 20_000_000);
     proc.write(100, 100, 101, [{ pid: 7, comm: 'ffmpeg', utime: 100, stime: 0, starttime: 1 }]);
-    sample(1000);
+    await sample(1000);
     expect(await value('energy_process_cpu_joules_total', { source: 'rapl', zone: 'psys', pid: '7', comm: 'ffmpeg', container_id: '' })).toBeCloseTo(10, 9);
     expect((await value('energy_node_cpu_active_joules_total', { zone: 'psys', package: undefined as unknown as string }))).toBeCloseTo(10, 9);
     const report = attribution.health();
@@ -242,7 +243,7 @@ describe('attribution collector', () => {
         let procs: FakeProcess[] = [0, 1, 2, 3].map((i) => ({ pid: 10 + i, comm: i === 3 ? 'bash' : 'ffmpeg', utime: 0, stime: 0, starttime: i, cgroupCapture: i % 2 === 0 ? DOCKER_V2 : KUBEPODS_V1 }));
         powercap.setEnergyUj('intel-rapl:0', 0);
         proc.write(0, 0, 100, procs);
-        sample(0);
+        await sample(0);
         for (const [k, s] of steps.entries()) {
           const gone = procs.filter((p) => s.used[p.pid - 10] === -1).map((p) => p.pid);
           procs = procs.filter((p) => !gone.includes(p.pid)).map((p) => ({ ...p, utime: p.utime + Math.max(0, s.used[p.pid - 10] ?? 0) }));
@@ -251,7 +252,7 @@ describe('attribution collector', () => {
           idle += s.idleTicks;
           powercap.setEnergyUj('intel-rapl:0', energyUj);
           proc.write(Math.round(busy), idle, 101 + k, procs, gone);
-          sample(1000 * (k + 1));
+          await sample(1000 * (k + 1));
           const zone = { zone: 'package_0' };
           const raplJoules = (await value('rapl_energy_joules_total', zone))!;
           const active = (await value('energy_node_cpu_active_joules_total', zone)) ?? 0;
@@ -279,12 +280,12 @@ describe.each(['v2-systemd-docker-lab-jobs', 'v1-joined-cpu-cpuacct-docker-cgrou
     const zone = { source: 'rapl', zone: 'package_0', package: '0' };
     powercap.setEnergyUj('intel-rapl:0', 0);
     proc.write(0, 0, 100, []);
-    sample(0);
+    await sample(0);
     // 1 s, 2 CPUs: 200 ticks, all busy; the job used 0.5 s = 50 ticks.
     powercap.setEnergyUj('intel-rapl:0', 10_000_000);
     tree.setUsageUsec(job.path, job.usageUsec + 500_000);
     proc.write(200, 0, 101, []);
-    sample(1000);
+    await sample(1000);
     expect(await value('energy_cgroup_cpu_joules_total', { ...zone, cgroup: job.path })).toBeCloseTo((10 * 50) / 200, 9);
     expect((await series('energy_cgroup_cpu_joules_total')).filter((v) => v.labels.zone === 'package_0').map((v) => v.labels.cgroup).sort()).toEqual(all.map((c) => c.path).sort());
     expect(attribution.health().details).toMatchObject({ attribution: { cgroups: { match: '.', attributed: all.length, mode: tree.tree.expect.mode, version: tree.tree.expect.cpu!.version } } });
@@ -293,23 +294,23 @@ describe.each(['v2-systemd-docker-lab-jobs', 'v1-joined-cpu-cpuacct-docker-cgrou
     tree.setUsageUsec('/new-job', 1_000_000);
     powercap.setEnergyUj('intel-rapl:0', 20_000_000);
     proc.write(400, 0, 102, []);
-    sample(2000);
+    await sample(2000);
     expect(await value('energy_cgroup_cpu_joules_total', { cgroup: '/new-job' })).toBeUndefined();
     powercap.setEnergyUj('intel-rapl:0', 30_000_000);
     proc.write(600, 0, 103, []);
-    sample(11_000);
+    await sample(11_000);
     expect(await value('energy_cgroup_cpu_joules_total', { ...zone, cgroup: '/new-job' })).toBe(0);
     tree.setUsageUsec('/new-job', 1_200_000);
     powercap.setEnergyUj('intel-rapl:0', 40_000_000);
     proc.write(800, 0, 104, []);
-    sample(12_000);
+    await sample(12_000);
     expect(await value('energy_cgroup_cpu_joules_total', { ...zone, cgroup: '/new-job' })).toBeCloseTo((10 * 20) / 200, 9);
 
     // It vanishes: its series stops at once.
     rmSync(join(tree.root, tree.tree.expect.cpu!.dir, 'new-job'), { recursive: true });
     powercap.setEnergyUj('intel-rapl:0', 50_000_000);
     proc.write(1000, 0, 105, []);
-    sample(13_000);
+    await sample(13_000);
     expect(await value('energy_cgroup_cpu_joules_total', { cgroup: '/new-job' })).toBeUndefined();
     expect(await value('energy_cgroup_cpu_joules_total', { ...zone, cgroup: job.path })).toBeCloseTo((10 * 50) / 200, 9);
   });

@@ -19,9 +19,9 @@ function setup(treeName: string, overrides: Partial<RaplCollectorOptions> = {}) 
   const registry = new Registry();
   let t = 0;
   const collector = createRaplCollector({ sysfsRoot: tree.root, registry, now: () => t, ...overrides });
-  const at = (ms: number) => {
+  const at = async (ms: number) => {
     t = ms;
-    collector.sample();
+    await collector.sample();
   };
   /** Current value of a metric's series whose labels include `labels`; undefined when the series is absent. */
   const value = async (name: string, labels: Record<string, string> = {}) => {
@@ -51,8 +51,8 @@ describe.each(powercapTreeNames())('collector on %s', (name) => {
 
   it('exports each expected zone once, with its labels, and 0 W while nothing moves', async () => {
     const { at, series, value } = setup(name);
-    at(0);
-    at(1000);
+    await at(0);
+    await at(1000);
     const want = expected.zones.map((z) => (z.package === undefined ? { zone: z.zone } : { zone: z.zone, package: z.package }));
     const sort = (a: object[]) => a.map((l) => JSON.stringify(l)).sort();
     expect(sort(await series('rapl_power_watts'))).toEqual(sort(want));
@@ -66,18 +66,18 @@ describe.each(powercapTreeNames())('collector on %s', (name) => {
 describe('createRaplCollector', () => {
   it('exports power only once two readings exist, then the exact average power', async () => {
     const { tree, at, value } = setup('intel-laptop-psys-symlinks');
-    at(0);
+    await at(0);
     expect(await value('rapl_power_watts', { zone: 'package_0' })).toBeUndefined();
     expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(0);
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 7_250_000);
-    at(500);
+    await at(500);
     expect(await value('rapl_power_watts', { zone: 'package_0' })).toBe(14.5);
     expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(7.25);
   });
 
   it('counts zones discovered, readable or not', async () => {
     const { at, value } = setup('malformed-values');
-    at(0);
+    await at(0);
     expect(await value('rapl_zones_discovered')).toBe(8);
     expect(await value('rapl_available')).toBe(1);
   });
@@ -85,8 +85,8 @@ describe('createRaplCollector', () => {
   it('skips a zone that answers EACCES, counts it, goes on with the others, and recovers the energy across the gap', async () => {
     const { io, state } = failingIo('EACCES', 'intel-rapl:0:1/energy_uj');
     const { tree, at, value, collector } = setup('intel-laptop-psys-symlinks', { io });
-    at(0);
-    at(1000);
+    await at(0);
+    await at(1000);
     expect(await value('cpu_exporter_read_errors_total', { reason: 'permission_denied' })).toBe(2);
     expect(await value('rapl_power_watts', { zone: 'uncore' })).toBeUndefined();
     expect(await value('rapl_power_watts', { zone: 'core' })).toBe(0);
@@ -96,9 +96,9 @@ describe('createRaplCollector', () => {
 
     // Readable again: the first reading is the baseline; energy used while unreadable is not lost.
     state.active = false;
-    at(2000);
+    await at(2000);
     tree.setEnergyUj('intel-rapl:0:1', 6564982278 + 3_000_000);
-    at(3000);
+    await at(3000);
     expect(await value('rapl_power_watts', { zone: 'uncore' })).toBe(3);
     expect(await value('rapl_energy_joules_total', { zone: 'uncore' })).toBe(3);
     expect(collector.health()).toMatchObject({ status: 'ok', reasons: [] });
@@ -108,18 +108,18 @@ describe('createRaplCollector', () => {
     const { io, state } = failingIo('EACCES', 'intel-rapl:0/energy_uj');
     state.active = false;
     const { tree, at, value } = setup('intel-laptop-psys-symlinks', { io });
-    at(0);
+    await at(0);
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 10_000_000);
-    at(1000);
+    await at(1000);
     state.active = true;
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 20_000_000);
-    at(2000);
+    await at(2000);
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 30_000_000);
-    at(3000);
+    await at(3000);
     expect(await value('rapl_power_watts', { zone: 'package_0' })).toBeUndefined();
     state.active = false;
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 40_000_000);
-    at(4000);
+    await at(4000);
     // 30 J over the 3 s since the last good reading
     expect(await value('rapl_power_watts', { zone: 'package_0' })).toBe(10);
     expect(await value('rapl_energy_joules_total', { zone: 'package_0' })).toBe(40);
@@ -127,26 +127,26 @@ describe('createRaplCollector', () => {
 
   it('counts a counter reset without a usable range as a skipped interval, never negative power', async () => {
     const { tree, at, value } = setup('malformed-values');
-    at(0);
+    await at(0);
     tree.setEnergyUj('intel-rapl:1', 5);
-    at(1000);
+    await at(1000);
     expect(await value('rapl_power_watts', { zone: 'package_1' })).toBeUndefined();
     expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(1);
     tree.setEnergyUj('intel-rapl:1', 2_000_005);
-    at(2000);
+    await at(2000);
     expect(await value('rapl_power_watts', { zone: 'package_1' })).toBe(2);
   });
 
   it('finds zones that appear later (a driver loaded after start)', async () => {
     const { tree, at, value, collector } = setup('no-powercap', { rediscoverEveryMs: 5000 });
-    at(0);
+    await at(0);
     expect(await value('rapl_available')).toBe(0);
     expect(collector.health().status).toBe('degraded');
     expect(collector.health().reasons[0]).toContain('no RAPL zones under');
     materializePowercapTree('amd-epyc-7401p', tree.root);
-    at(1000);
+    await at(1000);
     expect(await value('rapl_available')).toBe(0);
-    at(5000);
+    await at(5000);
     expect(await value('rapl_available')).toBe(1);
     expect(await value('rapl_zones_discovered')).toBe(2);
     expect(collector.health().status).toBe('ok');
@@ -157,26 +157,26 @@ describe('createRaplCollector', () => {
     const dir = tree.zoneDir('intel-rapl:a');
     const hidden = join(tree.root, 'hidden-zone');
     const start = 240422366267;
-    at(0);
+    await at(0);
     tree.setEnergyUj('intel-rapl:a', start + 1_000_000);
-    at(1000);
+    await at(1000);
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(1);
     renameSync(dir, hidden);
-    at(2000); // the read fails (not_found) and asks for rediscovery
+    await at(2000); // the read fails (not_found) and asks for rediscovery
     expect(await value('cpu_exporter_read_errors_total', { reason: 'not_found' })).toBe(1);
-    at(3000);
+    await at(3000);
     expect(await value('rapl_zones_discovered')).toBe(2);
     expect(await value('rapl_power_watts', { zone: 'package_10' })).toBeUndefined();
     renameSync(hidden, dir);
     tree.setEnergyUj('intel-rapl:a', start + 61_000_000); // the counter ran on while the zone was away: 1 W
-    at(62_000); // not yet time to look again (last looked at 3000)
+    await at(62_000); // not yet time to look again (last looked at 3000)
     expect(await value('rapl_zones_discovered')).toBe(2);
-    at(63_000);
+    await at(63_000);
     expect(await value('rapl_zones_discovered')).toBe(3);
     // Within the gap limit: the 60 J used while away are kept.
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(61);
     tree.setEnergyUj('intel-rapl:a', start + 63_000_000);
-    at(64_000);
+    await at(64_000);
     expect(await value('rapl_power_watts', { zone: 'package_10' })).toBe(2);
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(63);
   });
@@ -194,7 +194,7 @@ describe('createRaplCollector', () => {
       present = shouldBe;
       // 20 W, whether or not the zone is visible: the counter is the hardware's.
       writeFileSync(join(present ? dir : hidden, 'energy_uj'), `${start + s * 20_000_000}\n`);
-      at(s * 1000);
+      await at(s * 1000);
       if (!present) expect(await value('rapl_power_watts', { zone: 'package_10' })).toBeUndefined(); // gone for now
     }
     expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
@@ -206,18 +206,18 @@ describe('createRaplCollector', () => {
     const dir = tree.zoneDir('intel-rapl:a');
     const hidden = join(tree.root, 'hidden-zone');
     const start = 240422366267;
-    at(0);
+    await at(0);
     renameSync(dir, hidden);
-    at(1000);
-    at(2000);
+    await at(1000);
+    await at(2000);
     renameSync(hidden, dir);
     tree.setEnergyUj('intel-rapl:a', start - 1); // stepped back: a full wrap in 3 s would be 87 kW
-    at(3000);
+    await at(3000);
     expect(await value('cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(1);
     expect(await value('rapl_energy_joules_total', { zone: 'package_10' })).toBe(0);
   });
 
-  it('names the zones whose labels collided on /health', () => {
+  it('names the zones whose labels collided on /health', async () => {
     const base = loadPowercapTree('intel-laptop-psys-symlinks');
     const files = { ...base.files };
     const symlinks = { ...base.symlinks };
@@ -228,13 +228,13 @@ describe('createRaplCollector', () => {
     const tree = materializePowercapTree({ ...base, name: 'colliding', files, symlinks });
     trees.push(tree);
     const collector = createRaplCollector({ sysfsRoot: tree.root, registry: new Registry(), now: () => 0 });
-    collector.sample();
+    await collector.sample();
     expect(collector.health().details?.zone_label_collisions).toEqual([{ id: 'intel-rapl:2', zone: 'psys_intel_rapl_2', collides_with: 'intel-rapl:1' }]);
   });
 });
 
 describe('an unlistable powercap class', () => {
-  it('says so on /health, naming the directory once', () => {
+  it('says so on /health, naming the directory once', async () => {
     const io: SysfsIo = {
       ...nodeSysfsIo,
       readdir(path) {
@@ -243,7 +243,7 @@ describe('an unlistable powercap class', () => {
       },
     };
     const { at, collector, tree } = setup('intel-laptop-psys-symlinks', { io });
-    at(0);
+    await at(0);
     const reasons = collector.health().reasons;
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/^cannot list the powercap zones: /);
@@ -252,18 +252,18 @@ describe('an unlistable powercap class', () => {
 });
 
 describe('lastIntervals', () => {
-  it('hands on each zone\'s wrap-corrected energy and interval of the latest tick, for the collectors after it', () => {
+  it('hands on each zone\'s wrap-corrected energy and interval of the latest tick, for the collectors after it', async () => {
     let t = 0;
     const { tree, collector } = setup('amd-epyc-7401p', { now: () => t });
     expect(collector.lastIntervals()).toEqual({ tickIndex: -1, intervals: [] });
     const max = 65532610987;
     tree.setEnergyUj('intel-rapl:0', max - 1_000_000);
-    collector.sample({ index: 0, scheduledAtMs: 0, startedAtMs: 0 });
+    await collector.sample({ index: 0, scheduledAtMs: 0, startedAtMs: 0 });
     // a first reading only sets the baseline
     expect(collector.lastIntervals()).toEqual({ tickIndex: 0, intervals: [] });
     tree.setEnergyUj('intel-rapl:0', 4_000_000); // wrapped: 1 J to the top, then 4 J
     t = 1000;
-    collector.sample({ index: 1, scheduledAtMs: 1000, startedAtMs: 1000 });
+    await collector.sample({ index: 1, scheduledAtMs: 1000, startedAtMs: 1000 });
     const { tickIndex, intervals } = collector.lastIntervals();
     expect(tickIndex).toBe(1);
     const zones = loadPowercapTree('amd-epyc-7401p').expect.zones;
@@ -284,13 +284,13 @@ describe('the default clock', () => {
       const registry = new Registry();
       const collector = createRaplCollector({ sysfsRoot: tree.root, registry });
       const before1 = performance.now();
-      collector.sample();
+      await collector.sample();
       const after1 = performance.now();
       tree.setEnergyUj('intel-rapl:0', 26963529117 + 5_000_000);
       shiftMs = -3_600_000; // NTP or an operator sets the clock back an hour
       await new Promise((resolve) => setTimeout(resolve, 20));
       const before2 = performance.now();
-      collector.sample();
+      await collector.sample();
       const after2 = performance.now();
 
       const interval = collector.lastIntervals().intervals.find((i) => i.id === 'intel-rapl:0');
@@ -303,5 +303,43 @@ describe('the default clock', () => {
     } finally {
       wallClock.mockRestore();
     }
+  });
+});
+
+describe('a read stuck in the kernel', () => {
+  it('holds the sample, not the event loop: timers run meanwhile, and the sample ends once the read answers', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const io: SysfsIo = {
+      ...nodeSysfsIo,
+      // psys's counter hangs (a stopped FUSE daemon, a dead NFS server) until the test lets it go.
+      readFile: (path) => (path.endsWith(join('intel-rapl:1', 'energy_uj')) ? released.then(() => nodeSysfsIo.readFile(path)) : nodeSysfsIo.readFile(path)),
+    };
+    const { collector, value } = setup('intel-laptop-psys-symlinks', { io });
+    let done = false;
+    const sampling = collector.sample().then(() => (done = true));
+    let timerRan = false;
+    await new Promise<void>((resolve) => setTimeout(() => ((timerRan = true), resolve()), 50));
+    expect(timerRan).toBe(true);
+    expect(done).toBe(false);
+    release();
+    await sampling;
+    expect(await value('rapl_available')).toBe(1);
+    expect(collector.lastIntervals().tickIndex).toBe(0);
+  });
+});
+
+describe('a sysfs root that cannot be listed', () => {
+  it('is no error when the collector is made, and is said on /health, naming the root', async () => {
+    const tree = materializePowercapTree('intel-laptop-psys-symlinks');
+    trees.push(tree);
+    const root = join(tree.root, 'nonexistent');
+    const collector = createRaplCollector({ sysfsRoot: root, registry: new Registry(), now: () => 0 });
+    await collector.sample();
+    const { status, reasons } = collector.health();
+    expect(status).toBe('degraded');
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^cannot list the powercap zones: /);
+    expect(reasons[0]).toContain(root);
   });
 });

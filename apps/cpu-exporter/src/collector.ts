@@ -55,8 +55,12 @@ export interface EnergySource {
 
 /** Reads RAPL zones into the registry's metrics, one call per sampler tick, and hands its intervals on. */
 export interface RaplCollector extends Collector, EnergySource {
-  /** Reads every zone once and updates every metric. Never reads anything at scrape time. */
-  sample(tick?: SamplerTick): void;
+  /**
+   * Reads every zone once and updates every metric. Never reads anything at scrape time. Asynchronous: the reads
+   * run on the thread pool, one zone after another, so a read stuck in the kernel holds one pool thread while the
+   * event loop goes on answering HTTP and signals; the sampler awaits it before the collectors after it run.
+   */
+  sample(tick?: SamplerTick): Promise<void>;
   /** What /health says about RAPL. */
   health(): HealthReport;
 }
@@ -122,8 +126,8 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
   let lastEnergy: TickEnergy = { tickIndex: -1, intervals: [] };
   let samples = 0;
 
-  const rediscover = (atMs: number): void => {
-    const next = powercap.discover();
+  const rediscover = async (atMs: number): Promise<void> => {
+    const next = await powercap.discover();
     const first = lastDiscoveryAtMs === Number.NEGATIVE_INFINITY;
     lastDiscoveryAtMs = atMs;
     rediscoverNow = false;
@@ -153,11 +157,12 @@ export function createRaplCollector(options: RaplCollectorOptions): RaplCollecto
   };
 
   return {
-    sample(tick) {
+    async sample(tick) {
       const startedAtMs = now();
-      if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) rediscover(startedAtMs);
+      if (rediscoverNow || startedAtMs - lastDiscoveryAtMs >= rediscoverEveryMs) await rediscover(startedAtMs);
 
-      const { readings, failures } = powercap.read(discovery.zones, now);
+      // Each reading carries the time right after its own read (see rapl-reader's readEnergy).
+      const { readings, failures } = await powercap.read(discovery.zones, now);
       const intervals: EnergyInterval[] = [];
       for (const { zone, energyUj, atMs } of readings) {
         const step = meter.update(zone.id, energyUj, atMs, zone.maxEnergyRangeUj);

@@ -17,11 +17,11 @@ afterEach(() => {
 describe.each(powercapTreeNames())('fixture tree %s', (name) => {
   const { expect: expected } = loadPowercapTree(name);
 
-  it('yields exactly the expected zones, each once, with their labels, range and energy', () => {
+  it('yields exactly the expected zones, each once, with their labels, range and energy', async () => {
     const tree = materialize(name);
-    const discovery = discoverZones({ sysfsRoot: tree.root });
+    const discovery = await discoverZones({ sysfsRoot: tree.root });
     expect(discovery.error).toBeUndefined();
-    const { readings } = readEnergy(discovery.zones);
+    const { readings } = await readEnergy(discovery.zones);
     const got = readings.map(({ zone, energyUj }) => ({
       zone: zone.zone,
       ...(zone.package === undefined ? {} : { package: zone.package }),
@@ -33,10 +33,10 @@ describe.each(powercapTreeNames())('fixture tree %s', (name) => {
     expect(got.sort(byPath)).toEqual([...expected.zones].sort(byPath));
   });
 
-  it('sets aside what it must, as data', () => {
+  it('sets aside what it must, as data', async () => {
     const tree = materialize(name);
-    const discovery = discoverZones({ sysfsRoot: tree.root });
-    const { failures } = readEnergy(discovery.zones);
+    const discovery = await discoverZones({ sysfsRoot: tree.root });
+    const { failures } = await readEnergy(discovery.zones);
     expect(discovery.notExported.map((z) => z.id).sort()).toEqual([...(expected.not_exported ?? [])].sort());
     expect(failures.map((f) => f.zone.id).sort()).toEqual([...(expected.unreadable ?? [])].sort());
     expect(discovery.ignored.map((z) => z.id).sort()).toEqual([...(expected.ignored ?? [])].sort());
@@ -45,36 +45,36 @@ describe.each(powercapTreeNames())('fixture tree %s', (name) => {
 });
 
 describe('discoverZones', () => {
-  it('treats a missing powercap class as no zones, not an error', () => {
-    const discovery = discoverZones({ sysfsRoot: '/nonexistent-sysfs-root' });
+  it('treats a missing powercap class as no zones, not an error', async () => {
+    const discovery = await discoverZones({ sysfsRoot: '/nonexistent-sysfs-root' });
     expect(discovery).toEqual({ zones: [], ignored: [], notExported: [], collisions: [] });
   });
 
-  it('reports an unlistable powercap class as an error beside no zones', () => {
+  it('reports an unlistable powercap class as an error beside no zones', async () => {
     const io: SysfsIo = {
       ...nodeSysfsIo,
       readdir: () => {
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
       },
     };
-    const discovery = discoverZones({ sysfsRoot: '/sys', io });
+    const discovery = await discoverZones({ sysfsRoot: '/sys', io });
     expect(discovery.zones).toEqual([]);
     expect(discovery.error?.reason).toBe('permission_denied');
   });
 
-  it('finds subzones that only live inside their parent directory', () => {
+  it('finds subzones that only live inside their parent directory', async () => {
     const tree = materialize('xeon-2socket-dram');
     // Drop the class/ symlinks of the subzones: the parents' directories still hold them.
     const base = loadPowercapTree('xeon-2socket-dram');
     const symlinks = Object.fromEntries(Object.entries(base.symlinks).filter(([path]) => !/:\d+:\d+$/.test(path)));
     const sparse = materializePowercapTree({ ...base, name: 'sparse', symlinks });
     trees.push(sparse);
-    const ids = (root: string) => discoverZones({ sysfsRoot: root }).zones.map((z) => `${z.id}=${z.zone}/${z.package}`).sort();
-    expect(ids(sparse.root)).toEqual(ids(tree.root));
-    expect(ids(sparse.root)).toContain('intel-rapl:1:0=dram/1');
+    const ids = async (root: string) => (await discoverZones({ sysfsRoot: root })).zones.map((z) => `${z.id}=${z.zone}/${z.package}`).sort();
+    expect(await ids(sparse.root)).toEqual(await ids(tree.root));
+    expect(await ids(sparse.root)).toContain('intel-rapl:1:0=dram/1');
   });
 
-  it('keeps distinct zones whose names give the same label apart, and says so', () => {
+  it('keeps distinct zones whose names give the same label apart, and says so', async () => {
     const base = loadPowercapTree('intel-laptop-psys-symlinks');
     const files = { ...base.files };
     const symlinks = { ...base.symlinks };
@@ -90,7 +90,7 @@ describe('discoverZones', () => {
     add('intel-rapl:4', 'ü');
     const tree = materializePowercapTree({ ...base, name: 'colliding', files, symlinks });
     trees.push(tree);
-    const discovery = discoverZones({ sysfsRoot: tree.root });
+    const discovery = await discoverZones({ sysfsRoot: tree.root });
     const byId = new Map(discovery.zones.map((z) => [z.id, z.zone]));
     expect(byId.get('intel-rapl:1')).toBe('psys');
     expect(byId.get('intel-rapl:2')).toBe('psys_intel_rapl_2');
@@ -104,9 +104,9 @@ describe('discoverZones', () => {
     expect(new Set(byId.values()).size).toBe(discovery.zones.length);
   });
 
-  it('explains why a zone has no usable range', () => {
+  it('explains why a zone has no usable range', async () => {
     const tree = materialize('malformed-values');
-    const zones = discoverZones({ sysfsRoot: tree.root }).zones;
+    const { zones } = await discoverZones({ sysfsRoot: tree.root });
     const byId = new Map(zones.map((z) => [z.id, z]));
     expect(byId.get('intel-rapl:1')?.maxEnergyRangeError?.reason).toBe('parse_error');
     expect(byId.get('intel-rapl:2')?.maxEnergyRangeError?.reason).toBe('parse_error');

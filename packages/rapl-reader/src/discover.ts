@@ -54,9 +54,10 @@ interface Candidate {
  * Finds every RAPL zone under `<sysfsRoot>/class/powercap`, in both layouts seen in the wild (symlinks into
  * `devices/virtual/powercap/`, or plain directories), including subzones nested in their parent's directory.
  * Each physical zone is returned once: directories are deduplicated by their real path, and an
- * `intel-rapl-mmio` zone is dropped when an `intel-rapl` zone has the same name and package.
+ * `intel-rapl-mmio` zone is dropped when an `intel-rapl` zone has the same name and package. Files are read one
+ * at a time, each on the thread pool (see SysfsIo): a stuck mount holds one pool thread, not all of them.
  */
-export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
+export async function discoverZones(options: DiscoverOptions = {}): Promise<ZoneDiscovery> {
   const io = options.io ?? nodeSysfsIo;
   const classDir = join(options.sysfsRoot ?? '/sys', 'class', 'powercap');
   const ignored: { id: string; error: RaplError }[] = [];
@@ -65,7 +66,7 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
 
   let entries: string[];
   try {
-    entries = io.readdir(classDir);
+    entries = await io.readdir(classDir);
   } catch (error) {
     const readError = toReadError(classDir, error);
     // No powercap class at all (VMs, ARM boards, masked containers) is a normal "no data" outcome.
@@ -73,13 +74,13 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
     return { zones: [], ignored, notExported, collisions, error: readError };
   }
 
-  const candidates = collectCandidates(io, classDir, entries, ignored);
+  const candidates = await collectCandidates(io, classDir, entries, ignored);
 
   const named: { candidate: Candidate; name: string }[] = [];
   for (const candidate of candidates) {
     const nameFile = join(candidate.dir, 'name');
     try {
-      named.push({ candidate, name: parseZoneName(io.readFile(nameFile), nameFile) });
+      named.push({ candidate, name: parseZoneName(await io.readFile(nameFile), nameFile) });
     } catch (error) {
       ignored.push({ id: candidate.id, error: error instanceof RaplError ? error : toReadError(nameFile, error) });
     }
@@ -92,7 +93,7 @@ export function discoverZones(options: DiscoverOptions = {}): ZoneDiscovery {
   const ordered = [...named].sort((a, b) => compareZoneIds(a.candidate.id, b.candidate.id));
   const labelsOf = (zone: PowercapZone) => `${zone.zone}\u0000${zone.package ?? ''}`;
   for (const { candidate, name } of ordered) {
-    let zone = buildZone(io, candidate, name, packageOf(candidate.id, nameById));
+    let zone = await buildZone(io, candidate, name, packageOf(candidate.id, nameById));
     const twin = exportedByLabels.get(labelsOf(zone));
     if (twin && isMmioTwin(zone, twin)) {
       notExported.push({ id: zone.id, duplicateOf: twin.id });
@@ -114,17 +115,18 @@ function isMmioTwin(zone: PowercapZone, twin: PowercapZone): boolean {
   return zone.name === twin.name && parseZoneId(zone.id)?.control !== parseZoneId(twin.id)?.control;
 }
 
-function collectCandidates(
+async function collectCandidates(
   io: SysfsIo,
   classDir: string,
   entries: string[],
   ignored: { id: string; error: RaplError }[],
-): Candidate[] {
+): Promise<Candidate[]> {
   const byRealPath = new Map<string, Candidate>();
-  const visit = (id: string, dir: string, depth: number): void => {
+  // One call at a time, in order: the first path to a real directory is the one kept, as before.
+  const visit = async (id: string, dir: string, depth: number): Promise<void> => {
     let real: string;
     try {
-      real = io.realpath(dir);
+      real = await io.realpath(dir);
     } catch (error) {
       ignored.push({ id, error: toReadError(dir, error) });
       return;
@@ -135,16 +137,16 @@ function collectCandidates(
     if (depth >= 4) return;
     let children: string[];
     try {
-      children = io.readdir(dir);
+      children = await io.readdir(dir);
     } catch {
       return; // the zone's own files are read later, and report the problem then
     }
     for (const child of children) {
-      if (child.startsWith(`${id}:`) && parseZoneId(child)) visit(child, join(dir, child), depth + 1);
+      if (child.startsWith(`${id}:`) && parseZoneId(child)) await visit(child, join(dir, child), depth + 1);
     }
   };
   for (const entry of [...entries].sort(compareZoneIds)) {
-    if (parseZoneId(entry)) visit(entry, join(classDir, entry), 0);
+    if (parseZoneId(entry)) await visit(entry, join(classDir, entry), 0);
   }
   return [...byRealPath.values()];
 }
@@ -157,11 +159,11 @@ function packageOf(id: string, nameById: ReadonlyMap<string, string>): string | 
   return topName === undefined ? undefined : packageIndexOf(topName);
 }
 
-function buildZone(io: SysfsIo, candidate: Candidate, name: string, pkg: string | undefined): PowercapZone {
+async function buildZone(io: SysfsIo, candidate: Candidate, name: string, pkg: string | undefined): Promise<PowercapZone> {
   const base = { id: candidate.id, name, zone: zoneLabel(name), package: pkg, dir: candidate.dir };
   const maxFile = join(candidate.dir, 'max_energy_range_uj');
   try {
-    const max = parseMicrojoules(io.readFile(maxFile), maxFile);
+    const max = parseMicrojoules(await io.readFile(maxFile), maxFile);
     if (max === 0) return { ...base, maxEnergyRangeUj: null, maxEnergyRangeError: zeroRangeError(maxFile) };
     return { ...base, maxEnergyRangeUj: max };
   } catch (error) {

@@ -11,14 +11,14 @@ afterEach(() => {
 });
 
 /** Discovers a fixture tree and returns a stepper that reads it at given monotonic times through one meter. */
-function meterOn(name: string) {
+async function meterOn(name: string) {
   const tree = materializePowercapTree(name);
   trees.push(tree);
-  const zones = discoverZones({ sysfsRoot: tree.root }).zones;
+  const { zones } = await discoverZones({ sysfsRoot: tree.root });
   const meter = createEnergyMeter();
   const zone = (id: string): PowercapZone => zones.find((z) => z.id === id)!;
-  const step = (atMs: number) => {
-    const { readings } = readEnergy(zones, { now: () => atMs });
+  const step = async (atMs: number) => {
+    const { readings } = await readEnergy(zones, { now: () => atMs });
     return new Map(readings.map((r) => [r.zone.id, meter.update(r.zone.id, r.energyUj, r.atMs, r.zone.maxEnergyRangeUj)]));
   };
   return { tree, zone, step };
@@ -29,21 +29,21 @@ const INTEL_RANGE = 262143328850;
 const AMD_RANGE = 65532610987;
 
 describe('energy meter on a fixture tree driven forward', () => {
-  it('gives exact power and joules', () => {
-    const { tree, step } = meterOn('intel-laptop-psys-symlinks');
-    const first = step(0);
+  it('gives exact power and joules', async () => {
+    const { tree, step } = await meterOn('intel-laptop-psys-symlinks');
+    const first = await step(0);
     expect(first.get('intel-rapl:0')).toMatchObject({ deltaUj: null, powerWatts: null, skipped: 'first', totalJoules: 0 });
 
     // package-0 at 12.5 W for 1 s, then 40 W for 0.5 s; core at 3 W.
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 12_500_000);
     tree.setEnergyUj('intel-rapl:0:0', 7980278886 + 3_000_000);
-    const second = step(1000);
+    const second = await step(1000);
     expect(second.get('intel-rapl:0')).toMatchObject({ deltaUj: 12_500_000, powerWatts: 12.5, intervalMs: 1000, totalJoules: 12.5 });
     expect(second.get('intel-rapl:0:0')).toMatchObject({ deltaUj: 3_000_000, powerWatts: 3, totalJoules: 3 });
     expect(second.get('intel-rapl:1')).toMatchObject({ deltaUj: 0, powerWatts: 0, totalJoules: 0 });
 
     tree.setEnergyUj('intel-rapl:0', 26963529117 + 12_500_000 + 20_000_000);
-    const third = step(1500);
+    const third = await step(1500);
     expect(third.get('intel-rapl:0')).toMatchObject({ deltaUj: 20_000_000, powerWatts: 40, intervalMs: 500, totalJoules: 32.5 });
   });
 
@@ -51,41 +51,41 @@ describe('energy meter on a fixture tree driven forward', () => {
     ['Intel package', 'intel-laptop-psys-symlinks', 'intel-rapl:0', 262143328850],
     ['server DRAM', 'xeon-2socket-dram', 'intel-rapl:1:0', 65712999613],
     ['AMD package', 'amd-epyc-7401p', 'intel-rapl:0', 65532610987],
-  ])('keeps the total rising by the true amount across a wrap at the %s range', (_label, name, id, max) => {
-    const { tree, zone, step } = meterOn(name);
+  ])('keeps the total rising by the true amount across a wrap at the %s range', async (_label, name, id, max) => {
+    const { tree, zone, step } = await meterOn(name);
     expect(zone(id).maxEnergyRangeUj).toBe(max);
     tree.setEnergyUj(id, max - 2_000_000);
-    step(0);
+    await step(0);
     tree.setEnergyUj(id, max - 500_000);
-    expect(step(1000).get(id)).toMatchObject({ deltaUj: 1_500_000, wrapped: false, totalJoules: 1.5 });
+    expect((await step(1000)).get(id)).toMatchObject({ deltaUj: 1_500_000, wrapped: false, totalJoules: 1.5 });
     tree.setEnergyUj(id, 7_000_000); // wrapped: 0.5 J to the top, then 7 J
-    expect(step(2000).get(id)).toMatchObject({ deltaUj: 7_500_000, powerWatts: 7.5, wrapped: true, totalJoules: 9 });
+    expect((await step(2000)).get(id)).toMatchObject({ deltaUj: 7_500_000, powerWatts: 7.5, wrapped: true, totalJoules: 9 });
     tree.setEnergyUj(id, 9_000_000);
-    expect(step(3000).get(id)).toMatchObject({ deltaUj: 2_000_000, wrapped: false, totalJoules: 11 });
+    expect((await step(3000)).get(id)).toMatchObject({ deltaUj: 2_000_000, wrapped: false, totalJoules: 11 });
   });
 
-  it('handles two wraps close together at the AMD range', () => {
-    const { tree, step } = meterOn('amd-epyc-7401p');
+  it('handles two wraps close together at the AMD range', async () => {
+    const { tree, step } = await meterOn('amd-epyc-7401p');
     const max = 65532610987;
     tree.setEnergyUj('intel-rapl:0', max - 100);
-    step(0);
+    await step(0);
     tree.setEnergyUj('intel-rapl:0', 400_000_000 - 100); // 400 J in a second
-    expect(step(1000).get('intel-rapl:0')).toMatchObject({ deltaUj: 400_000_000, wrapped: true });
+    expect((await step(1000)).get('intel-rapl:0')).toMatchObject({ deltaUj: 400_000_000, wrapped: true });
     tree.setEnergyUj('intel-rapl:0', max - 50);
-    expect(step(2000).get('intel-rapl:0')?.deltaUj).toBe(max - 50 - (400_000_000 - 100));
+    expect((await step(2000)).get('intel-rapl:0')?.deltaUj).toBe(max - 50 - (400_000_000 - 100));
     tree.setEnergyUj('intel-rapl:0', 100);
-    expect(step(3000).get('intel-rapl:0')).toMatchObject({ deltaUj: 150, wrapped: true });
+    expect((await step(3000)).get('intel-rapl:0')).toMatchObject({ deltaUj: 150, wrapped: true });
   });
 
-  it('skips one interval when a counter without a usable range goes down (reset)', () => {
-    const { tree, step } = meterOn('malformed-values');
-    step(0);
+  it('skips one interval when a counter without a usable range goes down (reset)', async () => {
+    const { tree, step } = await meterOn('malformed-values');
+    await step(0);
     tree.setEnergyUj('intel-rapl:1', 206999075695 + 5_000_000);
-    expect(step(1000).get('intel-rapl:1')).toMatchObject({ powerWatts: 5, totalJoules: 5 });
+    expect((await step(1000)).get('intel-rapl:1')).toMatchObject({ powerWatts: 5, totalJoules: 5 });
     tree.setEnergyUj('intel-rapl:1', 1_000_000); // module reloaded: the counter restarted
-    expect(step(2000).get('intel-rapl:1')).toMatchObject({ deltaUj: null, powerWatts: null, skipped: 'reset', totalJoules: 5 });
+    expect((await step(2000)).get('intel-rapl:1')).toMatchObject({ deltaUj: null, powerWatts: null, skipped: 'reset', totalJoules: 5 });
     tree.setEnergyUj('intel-rapl:1', 3_000_000);
-    expect(step(3000).get('intel-rapl:1')).toMatchObject({ deltaUj: 2_000_000, powerWatts: 2, totalJoules: 7 });
+    expect((await step(3000)).get('intel-rapl:1')).toMatchObject({ deltaUj: 2_000_000, powerWatts: 2, totalJoules: 7 });
   });
 });
 

@@ -16,29 +16,35 @@ export interface Powercap {
   readonly sysfsRoot: string;
   /** `<sysfsRoot>/class/powercap`, for messages. */
   readonly classDir: string;
-  /** Finds the zones (discoverZones on this root). */
-  discover(): ZoneDiscovery;
+  /**
+   * Finds the zones (discoverZones on this root). A root that cannot be listed is reported as `error` (a
+   * RaplReadError naming the root) beside no zones, as a class directory that cannot be listed is.
+   */
+  discover(): Promise<ZoneDiscovery>;
   /** Reads `energy_uj` of `zones` (readEnergy with this root's io); `now` is the monotonic clock of the readings. */
-  read(zones: readonly PowercapZone[], now?: () => number): EnergyRead;
+  read(zones: readonly PowercapZone[], now?: () => number): Promise<EnergyRead>;
 }
 
 /**
- * Opens the powercap class under a sysfs root, as procfs's `NewFS(mountPoint)` does: the root is a value, checked
- * once here (throws a RaplReadError when it cannot be listed: a wrong root is a mistake to report at once), and the
- * handle owns the class directory. A root without a powercap class is fine: discovery then finds no zones.
+ * Opens the powercap class under a sysfs root, as procfs's `NewFS(mountPoint)` does: the root is a value and the
+ * handle owns the class directory. Opening reads nothing: every read is asynchronous (see SysfsIo), and a wrong root
+ * is reported by each discover() as its `error`. A root without a powercap class is fine: discovery then finds no
+ * zones.
  */
 export function openPowercap(options: OpenPowercapOptions = {}): Powercap {
   const sysfsRoot = options.sysfsRoot ?? '/sys';
   const io = options.io ?? nodeSysfsIo;
-  try {
-    io.readdir(sysfsRoot);
-  } catch (error) {
-    throw toReadError(sysfsRoot, error);
-  }
   return {
     sysfsRoot,
     classDir: join(sysfsRoot, 'class', 'powercap'),
-    discover: () => discoverZones({ sysfsRoot, io }),
+    async discover() {
+      try {
+        await io.readdir(sysfsRoot);
+      } catch (error) {
+        return { zones: [], ignored: [], notExported: [], collisions: [], error: toReadError(sysfsRoot, error) };
+      }
+      return discoverZones({ sysfsRoot, io });
+    },
     read: (zones, now) => readEnergy(zones, now === undefined ? { io } : { io, now }),
   };
 }

@@ -9,7 +9,7 @@ import { nodeSysfsIo, type SysfsIo } from './sysfs.js';
 export interface ZoneReading {
   readonly zone: PowercapZone;
   readonly energyUj: number;
-  /** Monotonic milliseconds (performance.now() by default) taken right after the read. */
+  /** Monotonic milliseconds (performance.now() by default) taken right after this zone's read resolved. */
   readonly atMs: number;
 }
 
@@ -32,12 +32,12 @@ export interface ReadEnergyOptions {
   readonly now?: () => number;
 }
 
-/** Reads one zone's `energy_uj`. Throws RaplError (read or parse) naming the file. */
-export function readZoneEnergyUj(zone: PowercapZone, io: SysfsIo = nodeSysfsIo): number {
+/** Reads one zone's `energy_uj`. Rejects with a RaplError (read or parse) naming the file. */
+export async function readZoneEnergyUj(zone: PowercapZone, io: SysfsIo = nodeSysfsIo): Promise<number> {
   const file = join(zone.dir, 'energy_uj');
   let text: string;
   try {
-    text = io.readFile(file);
+    text = await io.readFile(file);
   } catch (error) {
     throw toReadError(file, error);
   }
@@ -47,15 +47,19 @@ export function readZoneEnergyUj(zone: PowercapZone, io: SysfsIo = nodeSysfsIo):
 /**
  * Reads `energy_uj` of every zone. One zone's failure (EACCES, ENOENT, EIO, ENODATA, a malformed value) is
  * returned as data beside the zones that worked; it never stops the others from being read.
+ *
+ * The zones are read one after another, not all at once: a read stuck in the kernel then holds one pool thread
+ * instead of one per zone, and each reading is stamped right after its own read, so that the time between two
+ * readings of a zone is the time between its reads.
  */
-export function readEnergy(zones: readonly PowercapZone[], options: ReadEnergyOptions = {}): EnergyRead {
+export async function readEnergy(zones: readonly PowercapZone[], options: ReadEnergyOptions = {}): Promise<EnergyRead> {
   const io = options.io ?? nodeSysfsIo;
   const now = options.now ?? (() => performance.now());
   const readings: ZoneReading[] = [];
   const failures: ZoneReadFailure[] = [];
   for (const zone of zones) {
     try {
-      const energyUj = readZoneEnergyUj(zone, io);
+      const energyUj = await readZoneEnergyUj(zone, io);
       readings.push({ zone, energyUj, atMs: now() });
     } catch (error) {
       failures.push({ zone, error: error instanceof RaplError ? error : toReadError(zone.dir, error) });

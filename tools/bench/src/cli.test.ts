@@ -13,3 +13,15 @@ describe('pnpm bench', () => {
     expect(out).toContain('--quick');
   });
 });
+
+describe('read-probe', () => {
+  it('reads the same files both ways and reports the CPU of each per read', () => {
+    const probe = fileURLToPath(new URL('../dist/read-probe.js', import.meta.url));
+    const out = execFileSync(process.execPath, [probe, '--reads', '30', '--rounds', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = JSON.parse(out) as { reads: number; syncUsPerRead: number; poolUsPerRead: number; files: string[] };
+    expect(result.reads).toBe(60);
+    expect(result.files.length).toBeGreaterThan(0);
+    expect(result.syncUsPerRead).toBeGreaterThan(0);
+    expect(result.poolUsPerRead).toBeGreaterThan(0);
+  });
+});

@@ -8,7 +8,7 @@ PNPM_VERSION=12.4.2
 # Real servers the integration tests start (victoria-metrics also brings vmagent and vmalert, prometheus promtool),
 # what the arm64 binary smoke test runs under, openssl for the TLS tests' certificates, and procps for the `ps` the
 # process tests read (neither is in a minimal Debian).
-APT_PACKAGES=(victoria-metrics prometheus prometheus-node-exporter wrk docker-compose qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross openssl procps)
+APT_PACKAGES=(victoria-metrics prometheus prometheus-node-exporter wrk docker-compose qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross openssl procps bindfs stress)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -2,7 +2,17 @@
 // that the sampler keeps its cadence (ticks advance, none missed) and that no joule it could read is lost.
 // Unit tests of the same arithmetic live in rapl-reader (meter.test.ts) and src/collector.test.ts; these run the
 // process, so the read errors come from the kernel and the clock is the real one.
-import { launchNodeServer, sampleValue, until, type MaterializedTree, type Sample, type SpawnedServer } from '@proj/fixtures';
+import {
+  freezableMountUnavailable,
+  launchNodeServer,
+  mountFreezable,
+  parseSamples,
+  sampleValue,
+  until,
+  type MaterializedTree,
+  type Sample,
+  type SpawnedServer,
+} from '@proj/fixtures';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,4 +165,44 @@ describe('cpu_exporter under faults, sampling on time', () => {
     expect(sampleValue(last, 'cpu_exporter_energy_intervals_skipped_total', { reason: 'reset' })).toBe(0);
     expectOnTime(first, last);
   });
+});
+
+// A read stuck in the kernel, where O_NONBLOCK means nothing (a hung driver, a stopped FUSE daemon, a dead NFS server):
+// here the sysfs root is a FUSE mirror of the tree whose daemon is then stopped, so every open and read under it waits
+// in the kernel. Reads run on libuv's thread pool: the stuck one holds a pool thread, the event loop goes on.
+const noFuse = freezableMountUnavailable();
+describe('cpu_exporter over a sysfs root whose reads hang in the kernel', () => {
+  it.skipIf(noFuse !== undefined)(
+    `keeps answering HTTP (/health 503 "sampler stalled") and ends within its stop deadline on SIGTERM${noFuse === undefined ? '' : ` (skipped: ${noFuse})`}`,
+    async () => {
+      const t = tree('amd-epyc-7401p');
+      const mount = await mountFreezable(t.root);
+      defer(() => mount.close());
+      const server = await launchNodeServer(ENTRY, ['--port', '0', '--host', '127.0.0.1', '--sysfs-root', mount.dir, '--interval', '200ms']);
+      defer(() => server.stop('SIGKILL'));
+      // The tree is read through the mount: energy written to it shows.
+      const first = await ticksLater(server, 1);
+      writeEnergyUj(t, 'intel-rapl:0', 2535552910 + 5_000_000); // 5 J after the tree's value
+      await until(async () => joules(await scrape(server), 'package_0')! - joules(first, 'package_0')! === 5);
+
+      mount.freeze();
+      // No tick finishes from now on; past the stall limit (max(3 intervals, interval + 2 s)) /health says so.
+      await until(async () => (await fetch(`${server.url}/health`)).status === 503);
+      const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; reasons: string[] };
+      expect(health.status).toBe('stalled');
+      expect(health.reasons[0]).toMatch(/^sampler stalled: no sample finished in the last 2\.2 s/);
+      // /metrics serves the last exposition published, the 5 J included.
+      const metrics = await fetch(`${server.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(joules(parseSamples(await metrics.text()), 'package_0')! - joules(first, 'package_0')!).toBe(5);
+
+      // The stop waits for the stuck sample until its deadline (900 ms), says so, and ends the process by SIGKILL:
+      // process.exit would join the stuck thread and hang with it.
+      const { code, signal, ms } = await server.stop('SIGTERM');
+      expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(server.stderr()).toContain('msg="graceful stop did not finish in time: ending by SIGKILL" deadline_ms=900');
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(10_000); // about a second; generous for a loaded machine
+    },
+  );
 });

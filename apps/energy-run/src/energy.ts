@@ -47,14 +47,9 @@ export interface ChooseEnergySourceOptions {
 }
 
 const rapl = async (options: ChooseEnergySourceOptions): Promise<CpuEnergySource | string> => {
-  let powercap;
-  try {
-    powercap = openPowercap({ sysfsRoot: options.sysfsRoot });
-  } catch (error) {
-    return `no RAPL (${(error as Error).message})`;
-  }
-  const { zones } = await powercap.discover();
-  if (zones.length === 0) return `no RAPL zones under ${powercap.classDir}`;
+  const powercap = openPowercap({ sysfsRoot: options.sysfsRoot });
+  const { zones, error } = await powercap.discover();
+  if (zones.length === 0) return error === undefined ? `no RAPL zones under ${powercap.classDir}` : `no RAPL (${error.message})`;
   const first = await powercap.read(zones, options.now);
   const readable = new Set(first.readings.map((reading) => reading.zone.id));
   const usable = zones.filter((zone) => readable.has(zone.id));

@@ -151,8 +151,10 @@ describe(`${AGENTS} sharded vmagents, ${TARGETS} exporters, VictoriaMetrics rest
     const problems: string[] = [];
     for (const s of series) {
       const spacing = sampleSpacing(s.values);
-      // A sample per second, whatever the phase of the scrapes against the window's edges.
-      if (spacing.count < seconds - 1 || spacing.count > seconds + 1 || spacing.maxStepSeconds >= 1.5 || spacing.minStepSeconds <= 0.5) {
+      // A sample per second, whatever the phase of the scrapes against the window's edges. On a loaded machine a scrape
+      // runs late (steps of 2.3 s and 0.06 s were seen under stress on both cores): what must never show is the
+      // outage (a 12 s step), a second agent scraping the same target (twice the samples), or a sample stored twice.
+      if (spacing.count < seconds - 3 || spacing.count > seconds + 1 || spacing.maxStepSeconds >= 4 || spacing.minStepSeconds <= 0) {
         problems.push(`${JSON.stringify(s.metric)}: ${spacing.count} samples in ${seconds} s, steps ${spacing.minStepSeconds}..${spacing.maxStepSeconds} s`);
       }
     }

@@ -25,3 +25,24 @@ describe('read-probe', () => {
     expect(result.poolUsPerRead).toBeGreaterThan(0);
   });
 });
+
+describe('memory-probe', () => {
+  it('measures every process from outside: idle RSS, then peak RSS and answers per second under wrk', () => {
+    const probe = fileURLToPath(new URL('../dist/memory-probe.js', import.meta.url));
+    const out = execFileSync(process.execPath, [probe, '--settle-s', '1', '--wrk-s', '1', '--connections', '4'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { bareRssBytes: number; rows: { name: string; idleRssBytes: number; peakRssBytes: number; okPerSecond: number }[] };
+    expect(result.rows.map((r) => r.name)).toEqual([
+      'bare Node HTTP server',
+      'cpu_exporter',
+      'cpu_exporter, --max-semi-space-size=1',
+      'gpu_exporter',
+      'gpu_exporter, --max-semi-space-size=1',
+    ]);
+    expect(result.bareRssBytes).toBeGreaterThan(0);
+    for (const row of result.rows) {
+      expect(row.idleRssBytes, row.name).toBeGreaterThan(0);
+      expect(row.peakRssBytes, row.name).toBeGreaterThanOrEqual(row.idleRssBytes);
+      expect(row.okPerSecond, row.name).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});

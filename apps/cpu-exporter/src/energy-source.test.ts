@@ -66,6 +66,42 @@ describe('best energy source', () => {
     expect(best.lastIntervals()).toEqual({ tickIndex: 0, intervals: [] });
   });
 
+  it('keeps a source that misses a tick or three, handing on nothing for them, then falls back; a better one takes over at once', () => {
+    const { rapl, hwmon, estimate, best, tick } = setup();
+    hwmon.state.live = true;
+    hwmon.state.joules = [5];
+    estimate.state.live = true;
+    estimate.state.joules = [3];
+    tick(0);
+    expect(best.chosen()).toBe('hwmon');
+    hwmon.state.live = false; // the socket counter unreadable
+    for (const index of [1, 2, 3]) {
+      tick(index);
+      expect(best.chosen(), `tick ${index}`).toBe('hwmon');
+      expect(best.lastIntervals(), `tick ${index}`).toEqual({ tickIndex: index, intervals: [] });
+    }
+    tick(4); // a fourth tick not live: past the grace
+    expect(best.chosen()).toBe('estimate');
+    expect(best.lastIntervals().intervals.map((i) => i.deltaJoules)).toEqual([3]);
+    hwmon.state.live = true;
+    tick(5);
+    expect(best.chosen()).toBe('hwmon');
+    rapl.state.live = true; // never live before: no grace to wait out, it is better, it takes over
+    rapl.state.joules = [7];
+    tick(6);
+    expect(best.chosen()).toBe('rapl');
+    expect(best.lastIntervals().intervals.map((i) => i.deltaJoules)).toEqual([7]);
+  });
+
+  it('chooses a source never live only once it is live (no grace before the first reading)', () => {
+    const { estimate, best, tick } = setup();
+    tick(0);
+    expect(best.chosen()).toBeUndefined();
+    estimate.state.live = true;
+    tick(1);
+    expect(best.chosen()).toBe('estimate');
+  });
+
   it('hands on nothing stale from a producer that did not sample this tick', () => {
     const { estimate, best } = setup();
     estimate.state.live = true;

@@ -16,6 +16,13 @@ export interface BestEnergySourceOptions {
   readonly candidates: readonly { readonly name: CpuEnergySourceName; readonly source: CandidateSource }[];
   /** Other sources to list on /health as live or not (IPMI): shown, never chosen. */
   readonly others?: readonly { readonly name: string; live(): boolean }[];
+  /**
+   * Ticks a source that was live may miss and still be chosen (those ticks hand on nothing). Default 3: a socket
+   * counter unreadable for a tick would otherwise hand attribution to the next source for that tick, and when it came
+   * back its interval, which spans the missed tick (the meter goes on from its last reading), would count that tick's
+   * energy a second time, under another `source` label.
+   */
+  readonly graceTicks?: number;
 }
 
 /** The energy attribution splits: the best source's intervals of this tick. */
@@ -30,11 +37,16 @@ export interface BestEnergySource extends Collector, EnergySource {
 /**
  * Chooses, each tick, the best CPU energy source that is live: rapl, then hwmon socket energy, then the estimate.
  * Chosen by liveness, not by whether it yielded intervals this tick, so a first reading or a reset of RAPL leaves one
- * tick without energy rather than switching the `source` label for one tick. Placed after its candidates.
+ * tick without energy rather than switching the `source` label for one tick; and a source that was live keeps the
+ * choice through up to `graceTicks` ticks of not being live (a read that failed once), handing on nothing for them.
+ * Placed after its candidates.
  */
 export function createBestEnergySource(options: BestEnergySourceOptions): BestEnergySource {
   const { candidates } = options;
   const others = options.others ?? [];
+  const graceTicks = options.graceTicks ?? 3;
+  // Per candidate: ticks since it was last live (Infinity: never was).
+  const notLiveFor = candidates.map(() => Number.POSITIVE_INFINITY);
   let chosen: CpuEnergySourceName | undefined;
   let last: TickEnergy = { tickIndex: -1, intervals: [] };
   let samples = 0;
@@ -44,9 +56,13 @@ export function createBestEnergySource(options: BestEnergySourceOptions): BestEn
     sample(tick) {
       const tickIndex = tick?.index ?? samples;
       samples++;
-      const best = candidates.find((c) => c.source.live());
+      const live = candidates.map((c) => c.source.live());
+      live.forEach((isLive, i) => (notLiveFor[i] = isLive ? 0 : notLiveFor[i]! + 1));
+      const index = candidates.findIndex((_, i) => notLiveFor[i]! <= graceTicks);
+      const best = index < 0 ? undefined : candidates[index];
       chosen = best?.name;
-      const produced = best?.source.lastIntervals();
+      // A source kept through its grace hands on nothing: whatever it holds is from before.
+      const produced = best !== undefined && live[index] ? best.source.lastIntervals() : undefined;
       // A producer that did not sample this tick (placed after us by mistake, or failed) hands over nothing stale.
       last = { tickIndex, intervals: produced !== undefined && produced.tickIndex === tickIndex ? produced.intervals : [] };
     },

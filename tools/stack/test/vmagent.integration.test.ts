@@ -54,7 +54,16 @@ beforeAll(async () => {
   tree = materializePowercapTree('xeon-2socket-dram');
   exporters = await Promise.all(
     Array.from({ length: TARGETS }, (_, i) =>
-      startExporter({ name: `cpu-exporter-${i}`, entry: CPU_EXPORTER, args: ['--sysfs-root', tree.root], logFile: join(work, `cpu-exporter-${i}.log`), readyTimeoutMs: 60_000 }),
+      startExporter({
+        name: `cpu-exporter-${i}`,
+        entry: CPU_EXPORTER,
+        // The series must not depend on what else runs on this host: attribution would add a series for every ffmpeg
+        // that another test starts meanwhile (seen under stress: the counts and spacing checks then fail on series
+        // that lived seconds), and for every container's processes on a CI host.
+        args: ['--sysfs-root', tree.root, '--attribute-processes', '', '--attribute-containers', 'false'],
+        logFile: join(work, `cpu-exporter-${i}.log`),
+        readyTimeoutMs: 60_000,
+      }),
     ),
   );
   vmPort = await freePort();

@@ -46,3 +46,21 @@ describe('memory-probe', () => {
     }
   }, 120_000);
 });
+
+describe('lag-probe', () => {
+  it.each(['main', 'worker'])('ticks the sampler on the %s thread and reports its lag and the memory', (where) => {
+    const probe = fileURLToPath(new URL('../dist/lag-probe.js', import.meta.url));
+    const out = execFileSync(process.execPath, [probe, '--where', where, '--interval-ms', '100', '--duration-s', '1', '--connections', '0'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = JSON.parse(out) as { where: string; ticks: number; lagMs: { n: number; p50: number; max: number }; rssBytes: number; okPerSecond: number | null };
+    expect(result.where).toBe(where);
+    expect(result.ticks).toBeGreaterThan(1); // 1 s at 100 ms: about ten (fewer on a loaded machine)
+    expect(result.lagMs.n).toBe(result.ticks);
+    expect(result.lagMs.p50).toBeGreaterThanOrEqual(0);
+    expect(result.lagMs.max).toBeGreaterThanOrEqual(result.lagMs.p50);
+    expect(result.rssBytes).toBeGreaterThan(0);
+    expect(result.okPerSecond).toBeNull(); // no load asked for
+  });
+});

@@ -15,6 +15,8 @@ export interface StartExporterOptions {
   readonly entry: string;
   /** Flags besides --port and --host, e.g. `--sysfs-root DIR --interval 1s`. */
   readonly args?: readonly string[];
+  /** Node's own flags, before the entry (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  readonly nodeArgs?: readonly string[];
   /** Added to this process's environment. */
   readonly env?: Readonly<Record<string, string>>;
   /** 0 (the default) lets it pick a free port and tell which in its log. */
@@ -47,7 +49,7 @@ export async function startExporter(options: StartExporterOptions): Promise<Runn
   const service = await spawnService({
     name: options.name,
     command: process.execPath,
-    args: [options.entry, '--port', String(options.port ?? 0), '--host', host, ...(options.args ?? [])],
+    args: [...(options.nodeArgs ?? []), options.entry, '--port', String(options.port ?? 0), '--host', host, ...(options.args ?? [])],
     env: { ...process.env, ...options.env },
     logFile: options.logFile,
     onLine(line) {

@@ -1,9 +1,10 @@
 // Where the CPU exporter's tick goes, as evidence for issue 12's CPU targets: the built exporter runs over a fixture
 // tree whose counters move (the lab workload's energy writer), on this host's /proc (attribution scans it), scraped
-// once a second with gzip, under V8's sampling profiler (node --cpu-prof, written when it exits on SIGTERM).
+// once a second over a kept-alive connection with gzip, under V8's sampling profiler (node --cpu-prof, written when it exits on SIGTERM).
 // The profile's self time is then summed per function and reported per tick, beside GC and Node's own overhead.
 // Run: node dist/profile-probe.js --duration-s 60 [--top 15] [--keep DIR]   (a Markdown table, then one JSON line)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,12 +35,15 @@ async function main(): Promise<void> {
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${work}`, '--cpu-prof-interval=200'],
       logFile: join(work, 'exporter.log'),
     });
+    // One kept-alive connection, as VictoriaMetrics and Prometheus scrape.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     await sleep(SETTLE_MS); // past start-up: the first rediscovery, the JIT's first optimisations
     const from = Date.now();
     while (Date.now() - from < durationSeconds * 1000) {
-      await timedGet(`${exporter.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' } });
+      await timedGet(`${exporter.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' }, agent });
       await sleep(1000);
     }
+    agent.destroy();
     await exporter.stop(); // SIGTERM: the profile is written as the process exits
     const file = readdirSync(work).find((name) => name.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`no .cpuprofile in ${work}: did the exporter exit cleanly?`);

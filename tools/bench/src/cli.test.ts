@@ -64,3 +64,19 @@ describe('lag-probe', () => {
     expect(result.okPerSecond).toBeNull(); // no load asked for
   });
 });
+
+describe('gzip-probe', () => {
+  it("gzips the CPU exporter's own body both ways, checks each round trip and reports the CPU and size of each", () => {
+    const probe = fileURLToPath(new URL('../dist/gzip-probe.js', import.meta.url));
+    const out = execFileSync(process.execPath, [probe, '--gzips', '3', '--rounds', '1', '--pause-ms', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = JSON.parse(out) as { bodyBytes: number; gzips: number; ways: { name: string; gzippedBytes: number; cpuUsPerGzip: number }[] };
+    expect(result.bodyBytes).toBeGreaterThan(1000);
+    expect(result.gzips).toBe(3);
+    expect(result.ways.map((w) => w.name)).toEqual(['zlib defaults', 'GZIP_OPTIONS']);
+    for (const way of result.ways) {
+      expect(way.gzippedBytes).toBeGreaterThan(0);
+      expect(way.gzippedBytes).toBeLessThan(result.bodyBytes);
+      expect(way.cpuUsPerGzip).toBeGreaterThan(0);
+    }
+  }, 30_000);
+});

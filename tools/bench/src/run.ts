@@ -156,6 +156,8 @@ export interface BenchResults {
 
 export interface SpinFigures {
   readonly spinMs: number;
+  /** A wake-up at most this early starts the tick at once (metrics-core's earlyMs). */
+  readonly earlyMs: number;
   /** The timer armed this long before each deadline (0: metrics-core's default schedule). */
   readonly wakeEarlyMs: number;
   readonly lagMs: Summary;
@@ -472,18 +474,19 @@ async function startLagWatcher(url: string, prefix: string) {
 }
 
 /**
- * Sampler probes side by side for `seconds`: spinMs 0, the default 2, and 2 with the timer armed 2 ms early (so
- * the busy-wait absorbs the timer's lateness: the proposed fix, measured without changing metrics-core).
+ * Sampler probes side by side for `seconds`: an early wake-up put back to sleep (earlyMs 0, the sampler before issue
+ * 12), started at once (earlyMs 0.5, the default), or busy-waited with the timer armed 2 ms early (spinMs 2).
  */
 async function runSpinProbes(seconds: number): Promise<SpinFigures[]> {
-  const one = async (spinMs: number, wakeEarlyMs: number): Promise<SpinFigures> => {
-    const args = [spinProbeEntry, '--spin-ms', String(spinMs), '--wake-early-ms', String(wakeEarlyMs), '--duration-s', String(Math.round(seconds))];
+  const one = async (spinMs: number, earlyMs: number, wakeEarlyMs: number): Promise<SpinFigures> => {
+    const args = [spinProbeEntry, '--spin-ms', String(spinMs), '--early-ms', String(earlyMs), '--wake-early-ms', String(wakeEarlyMs), '--duration-s', String(Math.round(seconds))];
     const run = await runOnce(process.execPath, args);
     if (run.kind !== 'exited' || run.code !== 0) throw new Error(`spin probe (spinMs ${spinMs}) ended: ${run.kind === 'exited' ? `exit ${run.code}: ${run.stderr}` : run.kind}`);
     const result = JSON.parse(run.stdout) as SpinProbeResult;
-    return { spinMs, wakeEarlyMs, lagMs: summarize(result.lagsMs), cpuMs: result.cpuMs, seconds: result.seconds };
+    // Distance from the deadline, as the sampler's histogram records it.
+    return { spinMs, earlyMs, wakeEarlyMs, lagMs: summarize(result.lagsMs.map(Math.abs)), cpuMs: result.cpuMs, seconds: result.seconds };
   };
-  return Promise.all([one(0, 0), one(2, 0), one(2, 2)]);
+  return Promise.all([one(0, 0, 0), one(0, 0.5, 0), one(2, 0, 2)]);
 }
 
 function startVm(dataDir: string, targets: ScrapeTargets, logsDir: string, logName: string): Promise<RunningVictoriaMetrics> {

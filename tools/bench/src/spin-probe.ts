@@ -1,6 +1,7 @@
-// Runs metrics-core's sampler alone at a given spinMs and reports each tick's lag and the CPU it used, for the
-// lag-versus-CPU trade-off of waiting out an early timer wake-up in a busy loop.
-// Run: node dist/spin-probe.js --spin-ms 2 --interval-ms 1000 --duration-s 60   (prints one JSON line)
+// Runs metrics-core's sampler alone at a given spinMs and earlyMs and reports each tick's lag (signed: negative is
+// early) and the CPU it used, for the lag-versus-CPU trade-off of how an early timer wake-up is handled: sleep again,
+// start the tick early, or wait out the rest in a busy loop.
+// Run: node dist/spin-probe.js --spin-ms 0 --early-ms 0.5 --interval-ms 1000 --duration-s 60   (prints one JSON line)
 // --wake-early-ms N arms each timer N ms before the deadline (a custom schedule), so the busy-wait covers the
 // timer's usual lateness instead of only its rare early wake-ups: the cost of a sub-millisecond lag.
 import { performance } from 'node:perf_hooks';
@@ -10,6 +11,7 @@ import { createRegistry, createSampler } from '@proj/metrics-core';
 /** What one probe run reports. */
 export interface SpinProbeResult {
   readonly spinMs: number;
+  readonly earlyMs: number;
   readonly wakeEarlyMs: number;
   readonly lagsMs: number[];
   /** CPU used between the first and the last tick (process.cpuUsage), milliseconds. */
@@ -23,9 +25,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'wake-early-ms': { type: 'string', default: '0' },
-      'spin-ms': { type: 'string', default: '2' }, 'interval-ms': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '60' } },
+      'spin-ms': { type: 'string', default: '0' },
+      'early-ms': { type: 'string', default: '0.5' }, 'interval-ms': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '60' } },
   });
   const spinMs = Number(values['spin-ms']);
+  const earlyMs = Number(values['early-ms']);
   const wakeEarlyMs = Number(values['wake-early-ms']);
   const intervalMs = Number(values['interval-ms']);
   const durationMs = Number(values['duration-s']) * 1000;
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   const sampler = createSampler({
     intervalMs,
     spinMs,
+    earlyMs,
     schedule: (fn: () => void, delayMs: number) => {
       const fire = () => {
         firedAtMs = performance.now();
@@ -70,7 +75,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, durationMs + intervalMs / 2));
   await sampler.stop();
   const used = cpuAtFirst && cpuAtLast ? cpuAtLast.user + cpuAtLast.system - cpuAtFirst.user - cpuAtFirst.system : 0;
-  const result: SpinProbeResult = { spinMs, wakeEarlyMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000, spunMs };
+  const result: SpinProbeResult = { spinMs, earlyMs, wakeEarlyMs, lagsMs, cpuMs: used / 1000, seconds: (lastAt - firstAt) / 1000, spunMs };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

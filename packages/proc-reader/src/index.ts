@@ -22,5 +22,5 @@ export { openProcfs } from './procfs.js';
 export type { Procfs, ProcfsOptions } from './procfs.js';
 export { createProcessScanner } from './scanner.js';
 export type { ProcessFailure, ProcessScan, ProcessScanner, ProcessScannerOptions, ProcessTimes } from './scanner.js';
-export { parseCpuTimes, parseProcessStat, parseUptimeSeconds } from './stat.js';
-export type { CpuTimes, ProcessStat } from './stat.js';
+export { parseCpuTimes, parseLoadavg, parseNsPids, parseProcessStat, parseUptimeSeconds } from './stat.js';
+export type { CpuTimes, Loadavg, ProcessStat } from './stat.js';

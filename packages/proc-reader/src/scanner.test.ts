@@ -2,6 +2,7 @@ import { loadProcCapture } from '@proj/fixtures';
 import { describe, expect, it } from 'vitest';
 import { openProcfs } from './procfs.js';
 import { createProcessScanner } from './scanner.js';
+import { parseCpuTimes } from './stat.js';
 import { createMemoryIo, formatStatLine } from './testing/memory-io.js';
 
 const DOCKER_ID = 'b176419186d75a44628851daf7841d3374a2ec56d0b038ee3bd1e0c6d331e5b1';
@@ -183,5 +184,167 @@ describe('createProcessScanner with stat files held open (maxOpenFiles)', () => 
     expect(again.processes.find((p) => p.pid === process.pid)).toBeDefined();
     scanner.close();
     expect(scanner.openFiles).toBe(0);
+  });
+});
+
+describe('createProcessScanner with reusePidList', () => {
+  /** The fixture host with a loadavg (last pid 500) and a self/status whose NSpid line is `nspid` (none: null). */
+  function quietHost(options: { nspid?: string | null; listEveryScans?: number; maxOpenFiles?: number } = {}) {
+    const { io } = host();
+    io.files.set('/p/loadavg', '0.00 0.01 0.05 1/80 500\n');
+    const nspid = options.nspid === undefined ? '\t4242' : options.nspid;
+    io.files.set('/p/self/status', `Name:\tnode\nTgid:\t4242\n${nspid === null ? '' : `NSpid:${nspid}\n`}PPid:\t1\n`);
+    const scanner = createProcessScanner({
+      procfs: openProcfs({ procfsRoot: '/p', io }),
+      match: (comm) => comm === 'ffmpeg',
+      reusePidList: options.listEveryScans === undefined ? {} : { listEveryScans: options.listEveryScans },
+      ...(options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles }),
+    });
+    const pids = () => scanner.scan().processes.map((p) => p.pid).sort((a, b) => a - b);
+    const setLastPid = (pid: number) => io.files.set('/p/loadavg', `0.00 0.01 0.05 1/81 ${pid}\n`);
+    return { io, scanner, pids, setLastPid };
+  }
+
+  it('lists at the first two scans, then, while the last pid stands still, scans the same processes without a readdir', () => {
+    const { io, pids } = quietHost();
+    for (let scan = 1; scan <= 6; scan++) expect(pids()).toEqual([1, 100, 200]);
+    // The first scan has nothing to compare with; the second confirms the list (see the next test).
+    expect(io.readdirs).toEqual(['/p', '/p']);
+    expect(io.reads.filter((path) => path === '/p/loadavg')).toHaveLength(6);
+    expect(io.reads.filter((path) => path === '/p/100/stat')).toHaveLength(6);
+    expect(io.reads.filter((path) => path === '/p/self/status')).toHaveLength(1);
+  });
+
+  it('lists when the last pid moved, and once more on the next scan, then reuses again', () => {
+    const { io, pids, setLastPid } = quietHost();
+    pids();
+    pids();
+    pids();
+    expect(io.readdirs).toHaveLength(2);
+    io.files.set('/p/300/stat', formatStatLine({ pid: 300, comm: 'ffmpeg', starttime: 1990 }));
+    io.files.set('/p/300/cgroup', '0::/user.slice\n');
+    setLastPid(501);
+    expect(pids()).toEqual([1, 100, 200, 300]);
+    expect(io.readdirs).toHaveLength(3);
+    // A pid allocated just before a reading may not have been listable yet: the scan after a move lists again.
+    expect(pids()).toEqual([1, 100, 200, 300]);
+    expect(io.readdirs).toHaveLength(4);
+    expect(pids()).toEqual([1, 100, 200, 300]);
+    expect(io.readdirs).toHaveLength(4);
+  });
+
+  it('reports a process that ended while the list was reused as vanished once, then drops it from the list', () => {
+    const { io, scanner, pids } = quietHost();
+    pids();
+    pids();
+    io.files.delete('/p/200/stat');
+    io.files.delete('/p/200/cgroup');
+    const scan = scanner.scan();
+    expect(scan.vanished).toEqual([200]);
+    expect(scan.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual([1, 100]);
+    const readsOf200 = io.reads.filter((path) => path === '/p/200/stat').length;
+    expect(scanner.scan().vanished).toEqual([]);
+    expect(io.reads.filter((path) => path === '/p/200/stat')).toHaveLength(readsOf200);
+    expect(io.readdirs).toHaveLength(2);
+    expect(scanner.cachedProcesses).toBe(2);
+  });
+
+  it('with stat files held open: an ended process fails its held read, is vanished, dropped, and its file closed', () => {
+    const { io, scanner, pids } = quietHost({ maxOpenFiles: 10 });
+    pids();
+    pids();
+    io.files.delete('/p/100/stat');
+    io.files.delete('/p/100/cgroup');
+    expect(scanner.scan().vanished).toEqual([100]);
+    expect(pids()).toEqual([1, 200]);
+    expect([...io.openFds.values()].sort()).toEqual(['/p/1/stat', '/p/200/stat']);
+    expect(io.readdirs).toHaveLength(2);
+  });
+
+  it('lists anyway every listEveryScans scans: a process the last pid did not announce is found by the next listing', () => {
+    const { io, pids } = quietHost({ listEveryScans: 4 });
+    for (let scan = 1; scan <= 5; scan++) pids();
+    // Scans 1 and 2 list, 3 to 5 reuse.
+    expect(io.readdirs).toHaveLength(2);
+    io.files.set('/p/300/stat', formatStatLine({ pid: 300, comm: 'worker', starttime: 1990 }));
+    io.files.set('/p/300/cgroup', '0::/user.slice\n');
+    expect(pids()).toEqual([1, 100, 200, 300]);
+    expect(io.readdirs).toHaveLength(3);
+    for (let scan = 7; scan <= 12; scan++) pids();
+    // Scan 6 listed; 7 to 9 reuse, 10 lists, 11 and 12 reuse.
+    expect(io.readdirs).toHaveLength(4);
+  });
+
+  it('lists every scan when the mount is not our pid namespace (NSpid with two pids), and never reads loadavg', () => {
+    const { io, pids } = quietHost({ nspid: '\t98765\t4242' });
+    for (let scan = 1; scan <= 4; scan++) expect(pids()).toEqual([1, 100, 200]);
+    expect(io.readdirs).toHaveLength(4);
+    expect(io.reads).not.toContain('/p/loadavg');
+    expect(io.reads.filter((path) => path === '/p/self/status')).toHaveLength(1);
+  });
+
+  it('lists every scan when self/status has no NSpid line, or cannot be read', () => {
+    const noLine = quietHost({ nspid: null });
+    for (let scan = 1; scan <= 3; scan++) noLine.pids();
+    expect(noLine.io.readdirs).toHaveLength(3);
+    const unreadable = quietHost();
+    unreadable.io.files.delete('/p/self/status');
+    for (let scan = 1; scan <= 3; scan++) unreadable.pids();
+    expect(unreadable.io.readdirs).toHaveLength(3);
+  });
+
+  it('lists every scan while loadavg cannot be read or parsed, and reuses again once it can', () => {
+    const { io, pids } = quietHost();
+    io.fail('/p/loadavg', 'EACCES');
+    for (let scan = 1; scan <= 3; scan++) pids();
+    expect(io.readdirs).toHaveLength(3);
+    const healthy = quietHost();
+    healthy.io.files.set('/p/loadavg', '0.00 0.01 0.05\n');
+    for (let scan = 1; scan <= 3; scan++) healthy.pids();
+    expect(healthy.io.readdirs).toHaveLength(3);
+    healthy.setLastPid(600);
+    for (let scan = 4; scan <= 6; scan++) healthy.pids();
+    // Scan 4 has no earlier reading to compare with, 5 confirms, 6 reuses.
+    expect(healthy.io.readdirs).toHaveLength(5);
+  });
+
+  it('is off by default: every scan lists, and neither loadavg nor self/status is read', () => {
+    const { io, scanner } = host();
+    io.files.set('/p/loadavg', '0.00 0.01 0.05 1/80 500\n');
+    for (let scan = 1; scan <= 3; scan++) scanner.scan();
+    expect(io.readdirs).toHaveLength(3);
+    expect(io.reads.some((path) => path === '/p/loadavg' || path === '/p/self/status')).toBe(false);
+  });
+
+  it('on this machine: finds a child started between two scans', async () => {
+    const { spawn } = await import('node:child_process');
+    const scanner = createProcessScanner({ procfs: openProcfs(), reusePidList: {} });
+    scanner.scan();
+    scanner.scan();
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      expect(scanner.scan().processes.map((p) => p.pid)).toContain(child.pid);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('createProcessScanner with readCpuTimes', () => {
+  it('takes /proc/stat from the caller, and throws what it throws', () => {
+    const { io } = host();
+    const given = parseCpuTimes('cpu  7 0 0 93 0 0 0 0 0 0\n');
+    let failure: Error | null = null;
+    const scanner = createProcessScanner({
+      procfs: openProcfs({ procfsRoot: '/p', io }),
+      readCpuTimes: () => {
+        if (failure !== null) throw failure;
+        return given;
+      },
+    });
+    expect(scanner.scan().stat).toBe(given);
+    expect(io.reads).not.toContain('/p/stat');
+    failure = new Error('shared read failed');
+    expect(() => scanner.scan()).toThrow('shared read failed');
   });
 });

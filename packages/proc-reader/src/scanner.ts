@@ -1,7 +1,7 @@
 import type { CgroupClassification, ContainerRuntime } from './cgroup.js';
 import { ProcError, toReadError } from './errors.js';
 import type { Procfs } from './procfs.js';
-import { parseProcessStat, type CpuTimes } from './stat.js';
+import { parseLoadavg, parseNsPids, parseProcessStat, type CpuTimes } from './stat.js';
 
 /** Options for createProcessScanner. */
 export interface ProcessScannerOptions {
@@ -27,6 +27,24 @@ export interface ProcessScannerOptions {
    * scan to the pid listing and the processes that matter. Off by default: every process is read and listed.
    */
   readonly wantedOnly?: { readonly recheckEveryScans: number; readonly youngSeconds?: number };
+  /**
+   * Lists the pids (a readdir of the root) only when a process or thread was created since the previous scan, and
+   * otherwise scans the previous list again. `/proc/loadavg`'s last field, the most recently allocated pid, moves on
+   * every fork and thread creation; it is read before the listing, and a scan whose reading equals the previous
+   * scan's reuses the list. A process that ended meanwhile is still seen (its stat read fails: `vanished`) and leaves
+   * the list. The root is listed anyway every `listEveryScans` scans (10 by default), on the scan after one that saw
+   * the last pid move (a pid allocated just before a reading may not be visible yet to the listing right after it),
+   * and on every scan while loadavg cannot be read or parsed. loadavg counts in the pid namespace of the process that
+   * reads it, not of the mount, so the list is reused only when `<procfsRoot>/self/status` has an `NSpid:` line with
+   * one pid (the mount is our namespace's; read once, at the first scan); otherwise every scan lists, as without the
+   * option. Off by default.
+   */
+  readonly reusePidList?: { readonly listEveryScans?: number };
+  /**
+   * Where a scan takes `/proc/stat` from: `procfs.readCpuTimes` by default. A caller that has read it already for the
+   * same moment (one tick's reading shared by several readers) hands it on here; what it throws, scan() throws.
+   */
+  readonly readCpuTimes?: () => CpuTimes;
 }
 
 /** One process's CPU times at one scan. */
@@ -54,7 +72,7 @@ export interface ProcessFailure {
   readonly error: ProcError;
 }
 
-/** One pass over procfs: `/proc/uptime`, `/proc/stat`, then every process's stat. */
+/** One pass over procfs: `/proc/uptime`, `/proc/stat`, the pid list (or, with reusePidList, the previous one), then every process's stat. */
 export interface ProcessScan {
   readonly stat: CpuTimes;
   /** Time since boot in clock ticks, taken before the pid list: a process with a later starttime was born after it. */
@@ -67,7 +85,10 @@ export interface ProcessScan {
 
 /** Scans processes once per tick. */
 export interface ProcessScanner {
-  /** Reads the host CPU times and every process's times. Throws a ProcError only when `/proc/stat` or the pid list cannot be read. */
+  /**
+   * Reads the host CPU times and every process's times. Throws a ProcError only when `/proc/stat` or the pid list
+   * cannot be read (or what `readCpuTimes` throws).
+   */
   scan(): ProcessScan;
   /** Processes whose classification is cached (one entry per live process life seen). */
   readonly cachedProcesses: number;
@@ -94,7 +115,8 @@ const NO_CONTAINER: CgroupClassification = { containerId: null, runtime: null, p
 /**
  * Builds a scanner that is cheap at a 1 s cadence with hundreds of processes: each pid's stat is read into one
  * reused buffer, `/proc/<pid>/cgroup` is read once per process life (pid and starttime) and cached, cmdline is
- * never read, and the cache forgets pids that are gone.
+ * never read, and the cache forgets pids that are gone. With reusePidList the root is listed only after a pid was
+ * allocated (or every few scans), not every scan.
  */
 export function createProcessScanner(options: ProcessScannerOptions): ProcessScanner {
   const { procfs } = options;
@@ -123,6 +145,57 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
   const wantedOnly = options.wantedOnly;
   const recheckEveryScans = Math.max(1, Math.floor(wantedOnly?.recheckEveryScans ?? 1));
   const youngTicks = (wantedOnly?.youngSeconds ?? 5) * userHz;
+  const readCpuTimes = options.readCpuTimes ?? (() => procfs.readCpuTimes());
+
+  // reusePidList: the list the last listing made (less the pids found gone since), loadavg's last pid at the previous
+  // scan, whether the list was made with the last pid unchanged since the scan before it (then every pid allocated up
+  // to that reading was allocated before the previous scan, long enough before the listing to be in it), and scans
+  // since it was made.
+  const reuse = options.reusePidList;
+  const listEveryScans = Math.max(1, Math.floor(reuse?.listEveryScans ?? 10));
+  let ownPidNamespace: boolean | undefined;
+  let kept: number[] | null = null;
+  let previousLastPid: number | null = null;
+  let keptSettled = false;
+  let scansSinceListing = 0;
+
+  /** Whether the mount is in our pid namespace: `self/status` has exactly one NSpid. Decided once; false if unreadable. */
+  const mountIsOurPidNamespace = (): boolean => {
+    try {
+      return parseNsPids(io.readFile(`${root}self/status`), `${root}self/status`)?.length === 1;
+    } catch {
+      return false;
+    }
+  };
+
+  /** loadavg's last pid, or null when it cannot be read or parsed (then the scan lists). */
+  const readLastPid = (): number | null => {
+    const file = `${root}loadavg`;
+    try {
+      const length = io.readInto(file, buffer);
+      return parseLoadavg(buffer.toString('latin1', 0, length), file).lastPid;
+    } catch {
+      return null;
+    }
+  };
+
+  const pidsToScan = (): number[] => {
+    if (reuse === undefined) return procfs.listPids();
+    ownPidNamespace ??= mountIsOurPidNamespace();
+    const lastPid = ownPidNamespace ? readLastPid() : null;
+    const unchanged = lastPid !== null && lastPid === previousLastPid;
+    previousLastPid = lastPid;
+    if (unchanged && kept !== null && keptSettled && scansSinceListing + 1 < listEveryScans) {
+      scansSinceListing++;
+      return kept;
+    }
+    kept = null;
+    const pids = procfs.listPids();
+    kept = pids;
+    keptSettled = unchanged;
+    scansSinceListing = 0;
+    return pids;
+  };
 
   const scan = (): ProcessScan => {
     generation++;
@@ -132,8 +205,8 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
     } catch {
       // Without /proc/uptime births are judged from the previous scan's pid list alone.
     }
-    const stat = procfs.readCpuTimes();
-    const pids = procfs.listPids();
+    const stat = readCpuTimes();
+    const pids = pidsToScan();
     const processes: ProcessTimes[] = [];
     const vanished: number[] = [];
     const failures: ProcessFailure[] = [];
@@ -218,6 +291,10 @@ export function createProcessScanner(options: ProcessScannerOptions): ProcessSca
         podUid: entry.classification.podUid,
         matched: entry.matched,
       });
+    }
+    if (kept !== null && vanished.length > 0) {
+      const gone = new Set(vanished);
+      kept = kept.filter((pid) => !gone.has(pid));
     }
     for (const [pid, entry] of cache) {
       if (entry.seen === generation) continue;

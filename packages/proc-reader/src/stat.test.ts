@@ -2,7 +2,8 @@ import { listProcCaptures, loadProcCapture } from '@proj/fixtures';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProcParseError } from './errors.js';
-import { parseCpuTimes, parseProcessStat, parseUptimeSeconds } from './stat.js';
+import { readFileSync } from 'node:fs';
+import { parseCpuTimes, parseLoadavg, parseNsPids, parseProcessStat, parseUptimeSeconds } from './stat.js';
 import { formatStatLine } from './testing/memory-io.js';
 
 const cpuLineCaptures = listProcCaptures('stat').filter((capture) => capture.name.includes('__proc-stat-'));
@@ -124,5 +125,45 @@ describe('parseUptimeSeconds', () => {
   it('reads the first number', () => {
     expect(parseUptimeSeconds('350735.47 234388.90\n')).toBe(350735.47);
     expect(() => parseUptimeSeconds('')).toThrow(ProcParseError);
+  });
+});
+
+describe('parseLoadavg', () => {
+  it('reads the three averages, runnable/total entities and the last pid', () => {
+    expect(parseLoadavg('0.20 0.18 0.12 1/80 11206\n')).toEqual({ load1: 0.2, load5: 0.18, load15: 0.12, runnable: 1, entities: 80, lastPid: 11206 });
+    expect(parseLoadavg('12.5 3 0.00 17/4096 4194303 extra').lastPid).toBe(4194303);
+  });
+
+  it('throws a ProcParseError naming the file for malformed or missing fields', () => {
+    for (const text of ['', '0.20 0.18 0.12 1/80', '0.20 0.18 0.12 80 11206', '0.20 0.18 0.12 1/80 -1', '0.20 0.18 0.12 1/80 11x', 'a 0.18 0.12 1/80 11206']) {
+      expect(() => parseLoadavg(text, '/host/proc/loadavg'), text).toThrow(ProcParseError);
+    }
+    expect(() => parseLoadavg('0.20 0.18 0.12 1/80 pid', '/host/proc/loadavg')).toThrow(/\/host\/proc\/loadavg/);
+  });
+
+  it('parses this host\'s /proc/loadavg', () => {
+    const loadavg = parseLoadavg(readFileSync('/proc/loadavg', 'utf8'));
+    expect(loadavg.lastPid).toBeGreaterThan(0);
+    expect(loadavg.runnable).toBeLessThanOrEqual(loadavg.entities);
+  });
+});
+
+describe('parseNsPids', () => {
+  const status = (nspid: string | null) => ['Name:\tnode', 'Tgid:\t4242', ...(nspid === null ? [] : [`NSpid:${nspid}`]), 'PPid:\t1', ''].join('\n');
+
+  it('reads one pid per namespace, outermost (the mount\'s) first', () => {
+    expect(parseNsPids(status('\t4242'))).toEqual([4242]);
+    expect(parseNsPids(status('\t98765\t12\t1'))).toEqual([98765, 12, 1]);
+  });
+
+  it('is null without an NSpid line (before Linux 4.1) and throws on a malformed one', () => {
+    expect(parseNsPids(status(null))).toBeNull();
+    expect(parseNsPids('')).toBeNull();
+    expect(() => parseNsPids(status('\t'))).toThrow(ProcParseError);
+    expect(() => parseNsPids(status('\t12\tx'))).toThrow(ProcParseError);
+  });
+
+  it('ends with our own pid in this process\'s /proc/self/status', () => {
+    expect(parseNsPids(readFileSync('/proc/self/status', 'utf8'))?.at(-1)).toBe(process.pid);
   });
 });

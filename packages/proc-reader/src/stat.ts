@@ -146,6 +146,57 @@ export function parseUptimeSeconds(text: string, file = '/proc/uptime'): number 
   return Number(token);
 }
 
+/** `/proc/loadavg`: the load averages, the scheduling entities, and the most recently allocated pid. */
+export interface Loadavg {
+  readonly load1: number;
+  readonly load5: number;
+  readonly load15: number;
+  /** Runnable scheduling entities (processes and threads) now. */
+  readonly runnable: number;
+  /** Scheduling entities that exist now. */
+  readonly entities: number;
+  /**
+   * The pid most recently allocated, in the pid namespace of the process that READ the file (not of the procfs
+   * mount): it moves on every fork and every thread created.
+   */
+  readonly lastPid: number;
+}
+
+/** Parses `/proc/loadavg` (`"0.20 0.18 0.12 1/80 11206"`); a field past the fifth is ignored. */
+export function parseLoadavg(text: string, file = '/proc/loadavg'): Loadavg {
+  const tokens = text.trim().split(/\s+/);
+  if (tokens.length < 5) throw new ProcParseError(file, text, `${tokens.length} fields, 5 expected`);
+  const load = (token: string, name: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(token)) throw new ProcParseError(file, text, `${name} is not a non-negative number (${token})`);
+    return Number(token);
+  };
+  const entities = /^(\d+)\/(\d+)$/.exec(tokens[3]!);
+  if (entities === null) throw new ProcParseError(file, text, `the fourth field is not runnable/total (${tokens[3]!})`);
+  return {
+    load1: load(tokens[0]!, 'load1'),
+    load5: load(tokens[1]!, 'load5'),
+    load15: load(tokens[2]!, 'load15'),
+    runnable: parseUnsigned(entities[1]!, file, 'runnable', text),
+    entities: parseUnsigned(entities[2]!, file, 'entities', text),
+    lastPid: parseUnsigned(tokens[4]!, file, 'last pid', text),
+  };
+}
+
+/**
+ * The `NSpid:` line of `/proc/<pid>/status` (Linux 4.1 and later): the process's pid in each pid namespace from the
+ * namespace of the procfs mount down to its own. One number: the mount belongs to the process's own namespace.
+ * Null when the file has no such line (an older kernel).
+ */
+export function parseNsPids(text: string, file = '/proc/self/status'): number[] | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('NSpid:')) continue;
+    const tokens = line.slice('NSpid:'.length).trim().split(/\s+/).filter((token) => token !== '');
+    if (tokens.length === 0) throw new ProcParseError(file, line, 'NSpid has no pid');
+    return tokens.map((token) => parseUnsigned(token, file, 'NSpid', line));
+  }
+  return null;
+}
+
 function parseUnsigned(token: string, file: string, name: string, line: string): number {
   if (!/^\d+$/.test(token)) throw new ProcParseError(file, line, `${name} is not a non-negative integer (${token})`);
   const value = Number(token);

@@ -9,6 +9,8 @@ export interface MemoryIo extends ProcIo {
   fail(path: string, code: string): void;
   /** Every path read (readFile and readInto), in order. */
   readonly reads: string[];
+  /** Directories listed (readdir), in order. */
+  readonly readdirs: string[];
   /** Paths read through a descriptor held open (readAt), in order. */
   readonly fdReads: string[];
   /** Descriptors open now, by number. */
@@ -20,6 +22,7 @@ export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
   const failures = new Map<string, string>();
   const reads: string[] = [];
   const fdReads: string[] = [];
+  const readdirs: string[] = [];
   const openFds = new Map<number, string>();
   let nextFd = 100;
   const check = (path: string): void => {
@@ -52,6 +55,7 @@ export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
   return {
     files: map,
     reads,
+    readdirs,
     fdReads,
     openFds,
     openFile: (path) => {
@@ -78,6 +82,7 @@ export function createMemoryIo(files: Record<string, string> = {}): MemoryIo {
     readFile,
     readInto: (path, buffer) => buffer.write(readFile(path), 0, 'utf8'),
     readdir: (path) => {
+      readdirs.push(posix.normalize(path));
       check(posix.normalize(path));
       return [...children(posix.normalize(path)).names];
     },

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeProcIo, type ProcIo } from '@proj/proc-reader';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAttributionCollector, type AttributionCollectorOptions } from './attribution.js';
@@ -164,6 +165,39 @@ describe('attribution collector', () => {
     await sample(2000);
     // Another life of pid 42: its own counter (10 ticks since birth), the first life's total is not carried over.
     expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '42' })).toBeCloseTo((10 * 10) / 200, 9);
+  });
+
+  it.each([
+    ['in our pid namespace: lists only after loadavg\'s last pid moved (and on the scan after)', '\t4242', 4],
+    ['in another pid namespace (NSpid with two pids): lists every tick', '\t98765\t4242', 6],
+  ])('%s', async (_name, nspid, listings) => {
+    let readdirs = 0;
+    const procIo: ProcIo = { ...nodeProcIo, readdir: (path) => (readdirs++, nodeProcIo.readdir(path)) };
+    const { powercap, proc, sample, value } = setup({ procIo });
+    mkdirSync(join(proc.root, 'self'));
+    writeFileSync(join(proc.root, 'self', 'status'), `Name:\tnode\nNSpid:${nspid}\n`);
+    const lastPid = (pid: number) => writeFileSync(join(proc.root, 'loadavg'), `0.00 0.00 0.00 1/90 ${pid}\n`);
+    const a: FakeProcess = { pid: 100, comm: 'ffmpeg', utime: 0, stime: 0, starttime: 500 };
+    const b: FakeProcess = { pid: 101, comm: 'ffmpeg', utime: 0, stime: 0, starttime: 10_350 };
+    lastPid(100);
+    for (let i = 0; i <= 3; i++) {
+      powercap.setEnergyUj('intel-rapl:0', i * 5_000_000);
+      proc.write(i * 100, i * 100, 100 + i, [{ ...a, utime: i * 50 }]);
+      await sample(i * 1000);
+    }
+    // Ticks 0 and 1 list, 2 and 3 reuse the list. pid 101 is born (at 103.5 s) and loadavg says so: tick 4 lists,
+    // finds it and attributes it from its birth; tick 5 lists once more.
+    lastPid(101);
+    powercap.setEnergyUj('intel-rapl:0', 20_000_000);
+    proc.write(400, 400, 104, [{ ...a, utime: 200 }, { ...b, utime: 40 }]);
+    await sample(4000);
+    powercap.setEnergyUj('intel-rapl:0', 25_000_000);
+    proc.write(500, 500, 105, [{ ...a, utime: 250 }, { ...b, utime: 80 }]);
+    await sample(5000);
+    expect(readdirs).toBe(listings);
+    // 5 J per tick of 200 CPU ticks: pid 101 40 ticks (born within the interval) then 40 more; pid 100 50 each tick.
+    expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '101' })).toBeCloseTo((5 * 40) / 200 + (5 * 40) / 200, 9);
+    expect(await value('energy_process_cpu_joules_total', { zone: 'package_0', pid: '100' })).toBeCloseTo((5 * 5 * 50) / 200, 9);
   });
 
   it('exports no process series with processes off and no container series with containers off; the split stays', async () => {

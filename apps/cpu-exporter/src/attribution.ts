@@ -1,9 +1,10 @@
 import { createAttributor, type AttributionSnapshot, type CgroupSample, type ProcessSample, type ZoneEnergy } from '@proj/attribution';
 import { silentLogger, type Collector, type HealthReport, type Logger, type SamplerTick } from '@proj/metrics-core/metrics';
-import { createProcessScanner, openProcfs, type ProcessScanner, type ProcIo } from '@proj/proc-reader';
+import { createProcessScanner, openProcfs, type CpuTimes, type ProcessScanner, type ProcIo } from '@proj/proc-reader';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createCgroupTracker, describeMatch, type CgroupTracker } from './cgroups.js';
 import type { EnergyInterval, EnergySource } from './collector.js';
+import type { TickCpuTimes } from './cpu-times.js';
 
 /** Options for createAttributionCollector. */
 export interface AttributionCollectorOptions {
@@ -28,6 +29,11 @@ export interface AttributionCollectorOptions {
   readonly userHz?: number;
   readonly procIo?: ProcIo;
   readonly cgroupIo?: ProcIo;
+  /**
+   * The tick's `/proc/stat` reading, shared with the estimate, which samples first (exporter.ts): a sample given a
+   * tick takes it from here; absent, or for a sample without a tick, the collector reads the file itself.
+   */
+  readonly cpuTimes?: TickCpuTimes;
   /** Monotonic milliseconds, for rediscovery. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -54,7 +60,8 @@ const zoneLabelsOf = (interval: EnergyInterval): ZoneLabels =>
 
 /**
  * Creates the attribution collector (docs/ARCHITECTURE.md, "Where a new source goes"): each tick it takes the energy
- * source's intervals, reads `/proc/stat` and the processes in one pass (stat files held open), the matched cgroups'
+ * source's intervals, reads `/proc/stat` (or takes the tick's reading shared with the estimate) and the processes in
+ * one pass (stat files held open, the pids listed again only after a process was created), the matched cgroups'
  * usage, and splits every zone's ΔE: active + idle = ΔE exactly, shares of processes and of containers never above
  * active. A process's or cgroup's series is removed when it ends; a counter never goes down while it lives.
  */
@@ -64,6 +71,9 @@ export function createAttributionCollector(options: AttributionCollectorOptions)
   const processMatch = options.processes;
   const userHz = options.userHz ?? 100;
   const procfs = openProcfs(options.procIo === undefined ? { procfsRoot: options.procfsRoot } : { procfsRoot: options.procfsRoot, io: options.procIo });
+  // The index of the tick being sampled, for the shared /proc/stat reading; undefined for a sample without a tick.
+  let statTick: number | undefined;
+  const readCpuTimes = (): CpuTimes => (statTick !== undefined && options.cpuTimes !== undefined ? options.cpuTimes(statTick) : procfs.readCpuTimes());
   const scanProcesses = processMatch !== null || options.containers;
   const scanner: ProcessScanner | null = scanProcesses
     ? createProcessScanner({
@@ -76,6 +86,10 @@ export function createAttributionCollector(options: AttributionCollectorOptions)
         // those); an idle host's hundreds of others are looked at again every 30 scans. Unread processes add to no
         // share, so the shares still never exceed active.
         wantedOnly: { recheckEveryScans: 30 },
+        // The root is listed only after a process or thread was created (loadavg's last pid moved), or every 10
+        // scans; a host's procfs in a container (another pid namespace) is listed every scan.
+        reusePidList: { listEveryScans: 10 },
+        readCpuTimes,
       })
     : null;
   const cgroupTracker: CgroupTracker | null =
@@ -170,6 +184,7 @@ export function createAttributionCollector(options: AttributionCollectorOptions)
     sample(tick) {
       const index = tick?.index ?? samples;
       samples++;
+      statTick = tick?.index;
       const produced = energy.lastIntervals();
       let intervals = produced.intervals;
       if (produced.tickIndex !== index) {
@@ -190,7 +205,7 @@ export function createAttributionCollector(options: AttributionCollectorOptions)
           processFailures = scan.failures.length;
           snapshot = { stat: scan.stat, uptimeTicks: scan.uptimeTicks, processes };
         } else {
-          snapshot = { stat: procfs.readCpuTimes() };
+          snapshot = { stat: readCpuTimes() };
         }
         if (scanError !== null) logger.info('procfs readable again', { procfs_root: options.procfsRoot });
         scanError = null;

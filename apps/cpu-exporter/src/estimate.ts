@@ -4,6 +4,7 @@ import { createEstimateModel, type EstimateModel, type EstimateModelName } from 
 import { openProcfs, type CpuTimes, type ProcError, type ProcIo } from '@proj/proc-reader';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EnergySource, TickEnergy } from './collector.js';
+import type { TickCpuTimes } from './cpu-times.js';
 
 /** Options for createEstimateCollector. */
 export interface EstimateCollectorOptions {
@@ -16,6 +17,11 @@ export interface EstimateCollectorOptions {
   /** vCPUs for `ccf_linear`; by default the `cpuN` lines of /proc/stat. */
   readonly vcpus?: number;
   readonly io?: ProcIo;
+  /**
+   * The tick's `/proc/stat` reading, shared with attribution (exporter.ts): a sample given a tick takes it from here;
+   * absent, or for a sample without a tick, the collector reads the file itself.
+   */
+  readonly cpuTimes?: TickCpuTimes;
   /** Monotonic clock, milliseconds. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -39,9 +45,10 @@ export function busyRatioBetween(previous: CpuTimes, current: CpuTimes): number 
 }
 
 /**
- * Creates the estimate collector: each tick reads /proc/stat once, turns the busy ratio since the previous tick into
- * watts with the model, and integrates them into energy. `cpu_power_estimate_watts{model}` and
- * `cpu_energy_estimate_joules_total{model}`; `lastIntervals()` hands the energy on as `source: 'estimate', zone: 'cpu'`.
+ * Creates the estimate collector: each tick reads /proc/stat once (or takes the tick's reading shared with
+ * attribution), turns the busy ratio since the previous tick into watts with the model, and integrates them into
+ * energy. `cpu_power_estimate_watts{model}` and `cpu_energy_estimate_joules_total{model}`; `lastIntervals()` hands the
+ * energy on as `source: 'estimate', zone: 'cpu'`.
  */
 export function createEstimateCollector(options: EstimateCollectorOptions): EstimateCollector {
   const { registry, procfsRoot } = options;
@@ -96,7 +103,7 @@ export function createEstimateCollector(options: EstimateCollectorOptions): Esti
       let times: CpuTimes;
       const atMs = now();
       try {
-        times = procfs.readCpuTimes();
+        times = tick !== undefined && options.cpuTimes !== undefined ? options.cpuTimes(tick.index) : procfs.readCpuTimes();
       } catch (error) {
         const reason = (error as ProcError).reason ?? 'other';
         readErrors.inc({ reason });

@@ -1,8 +1,10 @@
 import { createExporter, createExporterRegistry, type Exporter } from '@proj/metrics-core/http';
 import type { Logger } from '@proj/metrics-core/metrics';
+import { openProcfs, type ProcIo } from '@proj/proc-reader';
 import type { SysfsIo } from '@proj/rapl-reader';
 import { createAttributionCollector } from './attribution.js';
 import { createRaplCollector } from './collector.js';
+import { createTickCpuTimes } from './cpu-times.js';
 import { createPowerSources, withSourcesOnLanding, type PowerSourcesOptions } from './sources.js';
 
 /** Options for createCpuExporter. */
@@ -13,6 +15,8 @@ export interface CpuExporterOptions {
   readonly logger?: Logger;
   /** Injected filesystem (tests). */
   readonly io?: SysfsIo;
+  /** Injected procfs (tests): the estimate's (unless `sources.procIo`) and attribution's. */
+  readonly procIo?: ProcIo;
   readonly rediscoverEveryMs?: number;
   /** CPU energy attribution (flags `--procfs-root`, `--attribute-*`, `--cgroup-root`); absent: off. */
   readonly attribution?: CpuAttributionOptions;
@@ -56,10 +60,20 @@ export function createCpuExporter(options: CpuExporterOptions): Exporter {
     ...(options.io === undefined ? {} : { io: options.io }),
     ...(options.rediscoverEveryMs === undefined ? {} : { rediscoverEveryMs: options.rediscoverEveryMs }),
   });
+  const estimateProcfsRoot = options.sources?.procfsRoot ?? options.attribution?.procfsRoot ?? '/proc';
+  const estimateProcIo = options.sources?.procIo ?? options.procIo;
+  // The estimate and attribution both read /proc/stat on every tick, the estimate first: when they read the same
+  // procfs, one reading per tick serves both (a failed read fails both on that tick, and the next tick reads again).
+  const cpuTimes =
+    options.attribution !== undefined && options.attribution.procfsRoot === estimateProcfsRoot && estimateProcIo === options.procIo
+      ? createTickCpuTimes(openProcfs({ procfsRoot: estimateProcfsRoot, ...(options.procIo === undefined ? {} : { io: options.procIo }) }))
+      : undefined;
   // After RAPL: hwmon, IPMI, the estimate, then the selector of the best CPU energy source, which attribution reads.
   const sources = createPowerSources({
-    procfsRoot: options.attribution?.procfsRoot ?? '/proc',
+    procfsRoot: estimateProcfsRoot,
     ...options.sources,
+    ...(estimateProcIo === undefined ? {} : { procIo: estimateProcIo }),
+    ...(cpuTimes === undefined ? {} : { cpuTimes }),
     registry,
     sysfsRoot: options.sysfsRoot,
     rapl,
@@ -77,6 +91,8 @@ export function createCpuExporter(options: CpuExporterOptions): Exporter {
           containers: options.attribution.containers,
           cgroupRoot: options.attribution.cgroupRoot,
           cgroups: options.attribution.cgroups,
+          ...(options.procIo === undefined ? {} : { procIo: options.procIo }),
+          ...(cpuTimes === undefined ? {} : { cpuTimes }),
           ...(logger === undefined ? {} : { logger }),
           ...(options.rediscoverEveryMs === undefined ? {} : { rediscoverEveryMs: options.rediscoverEveryMs }),
         });

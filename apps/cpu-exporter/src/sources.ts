@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import { Hono as HonoApp } from 'hono';
 import type { Registry } from 'prom-client';
 import type { RaplCollector } from './collector.js';
+import type { TickCpuTimes } from './cpu-times.js';
 import { createBestEnergySource, type BestEnergySource, type CandidateSource } from './energy-source.js';
 import { createEstimateCollector } from './estimate.js';
 import { createHwmonCollector } from './hwmon.js';
@@ -39,7 +40,9 @@ export interface PowerSources {
  * Builds the sources after RAPL in the order they are sampled: hwmon (unless off), IPMI (when enabled), the estimate
  * (always: it is cheap, and beside a meter it shows how far the model is off), then the best-source selector.
  */
-export function createPowerSources(options: PowerSourcesOptions & { registry: Registry; sysfsRoot: string; rapl: RaplCollector; logger?: Logger; rediscoverEveryMs?: number }): PowerSources {
+export function createPowerSources(
+  options: PowerSourcesOptions & { registry: Registry; sysfsRoot: string; rapl: RaplCollector; logger?: Logger; rediscoverEveryMs?: number; cpuTimes?: TickCpuTimes },
+): PowerSources {
   const { registry, logger } = options;
   const common = { registry, ...(logger === undefined ? {} : { logger }) };
   const hwmon =
@@ -67,6 +70,7 @@ export function createPowerSources(options: PowerSourcesOptions & { registry: Re
     model: options.estimateModel ?? 'ccf_linear',
     ...(options.estimateTdpWatts === undefined ? {} : { tdpWatts: options.estimateTdpWatts }),
     ...(options.procIo === undefined ? {} : { io: options.procIo }),
+    ...(options.cpuTimes === undefined ? {} : { cpuTimes: options.cpuTimes }),
   });
   const { rapl } = options;
   const raplCandidate: CandidateSource = { lastIntervals: () => rapl.lastIntervals(), live: () => rapl.health().details?.['rapl_available'] === true };

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ export interface LabProcessFigures {
   readonly scrapes: number;
   readonly failedScrapes: number;
   readonly rssBytes: number;
+  /** Idle RssAnon: the private part of RSS (the rest is mostly Node's own code pages, shared). */
+  readonly rssAnonBytes?: number;
 }
 
 /** What the lab workload measured. */
@@ -42,6 +45,8 @@ export interface LabWorkloadFigures {
   readonly processes: readonly LabProcessFigures[];
   /** cpu_exporter's CPU over node_exporter's in the scraped window. */
   readonly ratioToNodeExporter: number;
+  /** The bare Node floor's CPU over node_exporter's: what any exporter in Node pays before doing its work. */
+  readonly floorRatioToNodeExporter: number;
   /** From spawn to the first accepted TCP connection, milliseconds, one run per start (the GPU exporter's nvidia-smi hung). */
   readonly listenMs: { readonly cpuExporter: readonly number[]; readonly gpuExporterNvidiaSmiHung: readonly number[]; readonly bareNode: readonly number[] };
 }
@@ -80,6 +85,8 @@ export async function measureListenMs(entry: string, args: readonly string[], en
 }
 
 const FIXTURE = 'intel-laptop-psys-symlinks';
+/** The name of the floor process in the figures. */
+export const FLOOR = 'bare Node floor';
 const floorEntry = fileURLToPath(new URL('./floor-server.js', import.meta.url));
 
 /**
@@ -127,6 +134,14 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
         freePort().then((port) => startNodeExporter({ port, sysfsRoot: tree.root, logFile: logFile('lab-node-exporter') })),
       ),
     ]);
+    // The floor: a bare Node process doing the least a Node exporter does (wakes each second, serves the CPU
+    // exporter's own body gzipped at most once per tick), to tell what any exporter in Node costs from what ours adds.
+    await sleep(2500); // two ticks: the body has its series
+    const floorBody = join(options.workDir, 'lab-floor-body.prom');
+    writeFileSync(floorBody, (await timedGet(`${targets[0]!.url}/metrics`)).body);
+    targets.push(
+      await started(FLOOR, startExporter({ name: 'lab-floor', entry: floorEntry, args: ['--body-file', floorBody, '--tick-ms', '1000'], logFile: logFile('lab-floor') })),
+    );
     const listenMs = { cpuExporter: [] as number[], gpuExporterNvidiaSmiHung: [] as number[], bareNode: [] as number[] };
     for (let i = 0; i < 3; i++) {
       // The floor: a bare Node HTTP server started the same way.
@@ -144,7 +159,7 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
     await sleep(options.idleSeconds * 1000);
     const idleSeconds = (performance.now() - idleT0) / 1000;
     const idleCpu = targets.map((t, i) => (processCpuSeconds(t.pid) - idleBefore[i]!) / idleSeconds);
-    const idleRss = targets.map((t) => readMemory(t.pid).rssBytes);
+    const idleMemory = targets.map((t) => readMemory(t.pid));
 
     log(`lab workload: scrapers at 1 s and 5 s for ${options.scrapedSeconds} s`);
     const scrapes = targets.map(() => ({ ok: 0, failed: 0 }));
@@ -187,11 +202,21 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
       scrapedCpu: scrapedCpu[i]!,
       scrapes: scrapes[i]!.ok,
       failedScrapes: scrapes[i]!.failed,
-      rssBytes: idleRss[i]!,
+      rssBytes: idleMemory[i]!.rssBytes,
+      ...(idleMemory[i]!.rssAnonBytes === undefined ? {} : { rssAnonBytes: idleMemory[i]!.rssAnonBytes }),
     }));
     const ours = processes.find((p) => p.name === 'cpu_exporter')!;
     const node = processes.find((p) => p.name === 'node_exporter')!;
-    return { idleSeconds, scrapedSeconds, load1: load, processes, ratioToNodeExporter: ours.scrapedCpu / node.scrapedCpu, listenMs };
+    const floor = processes.find((p) => p.name === FLOOR)!;
+    return {
+      idleSeconds,
+      scrapedSeconds,
+      load1: load,
+      processes,
+      ratioToNodeExporter: ours.scrapedCpu / node.scrapedCpu,
+      floorRatioToNodeExporter: floor.scrapedCpu / node.scrapedCpu,
+      listenMs,
+    };
   } finally {
     while (cleanups.length > 0) {
       try {
@@ -211,14 +236,15 @@ export function formatLabWorkload(lab: LabWorkloadFigures): string {
     `Lab workload: scrapers at 1 s and 5 s (keep-alive, Accept-Encoding: gzip) for ${lab.scrapedSeconds.toFixed(0)} s after ${lab.idleSeconds.toFixed(0)} s idle; ` +
       `load (1 min) ${lab.load1.start.toFixed(2)} -> ${lab.load1.end.toFixed(2)}, max ${lab.load1.max.toFixed(2)}`,
     '',
-    '| process | idle CPU (of a core) | scraped CPU (of a core) | / node_exporter | scrapes | failed | idle RSS |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| process | idle CPU (of a core) | scraped CPU (of a core) | / node_exporter | scrapes | failed | idle RSS | of which private (RssAnon) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...lab.processes.map(
       (p) =>
-        `| ${p.name} | ${pct(p.idleCpu)} | ${pct(p.scrapedCpu)} | ${node && node.scrapedCpu > 0 ? `${(p.scrapedCpu / node.scrapedCpu).toFixed(2)}x` : 'n/a'} | ${p.scrapes} | ${p.failedScrapes} | ${(p.rssBytes / 2 ** 20).toFixed(1)} MB |`,
+        `| ${p.name} | ${pct(p.idleCpu)} | ${pct(p.scrapedCpu)} | ${node && node.scrapedCpu > 0 ? `${(p.scrapedCpu / node.scrapedCpu).toFixed(2)}x` : 'n/a'} | ${p.scrapes} | ${p.failedScrapes} | ${(p.rssBytes / 2 ** 20).toFixed(1)} MB | ${p.rssAnonBytes === undefined ? '' : `${(p.rssAnonBytes / 2 ** 20).toFixed(1)} MB`} |`,
     ),
     '',
-    `lab-workload CPU, cpu_exporter / node_exporter: ${lab.ratioToNodeExporter.toFixed(2)}x (target at most 0.5x)`,
+    `lab-workload CPU, cpu_exporter / node_exporter: ${lab.ratioToNodeExporter.toFixed(2)}x (target at most 0.5x); ` +
+      `the ${FLOOR} (wakes each second, serves the CPU exporter's body gzipped once per tick, nothing else): ${lab.floorRatioToNodeExporter.toFixed(2)}x`,
     `listening after start (spawn to first accepted connection, 3 starts each): cpu_exporter ${lab.listenMs.cpuExporter.map((ms) => ms.toFixed(0)).join(', ')} ms; ` +
       `gpu_exporter with nvidia-smi hung ${lab.listenMs.gpuExporterNvidiaSmiHung.map((ms) => ms.toFixed(0)).join(', ')} ms (target 200 ms); ` +
       `a bare Node HTTP server ${lab.listenMs.bareNode.map((ms) => ms.toFixed(0)).join(', ')} ms`,

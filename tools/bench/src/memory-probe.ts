@@ -22,6 +22,9 @@ const CAP = '--max-semi-space-size=1';
 export interface MemoryProbeRow {
   readonly name: string;
   readonly idleRssBytes: number;
+  /** Idle RssAnon (private) and RssFile (mapped files: mostly Node's own code, shared), when the kernel gives them. */
+  readonly idleRssAnonBytes?: number;
+  readonly idleRssFileBytes?: number;
   readonly peakRssBytes: number;
   readonly okPerSecond: number;
 }
@@ -57,27 +60,37 @@ async function main(): Promise<void> {
       }),
     );
     await sleep(settleSeconds * 1000);
-    const idle = started.map((p) => readMemory(p.pid).rssBytes);
-    const bareRssBytes = readMemory(bare.pid!).rssBytes;
+    const idle = started.map((p) => readMemory(p.pid));
+    const bareMemory = readMemory(bare.pid!);
+    const bareRssBytes = bareMemory.rssBytes;
     const rows: MemoryProbeRow[] = [];
     for (const [i, p] of started.entries()) {
       const wrk = await runWrk({ url: `${p.url}${p.path}`, connections, durationSeconds: wrkSeconds });
-      rows.push({ name: p.name, idleRssBytes: idle[i]!, peakRssBytes: readMemory(p.pid).hwmBytes, okPerSecond: wrk.okPerSecond });
+      rows.push({
+        name: p.name,
+        idleRssBytes: idle[i]!.rssBytes,
+        ...(idle[i]!.rssAnonBytes === undefined ? {} : { idleRssAnonBytes: idle[i]!.rssAnonBytes }),
+        ...(idle[i]!.rssFileBytes === undefined ? {} : { idleRssFileBytes: idle[i]!.rssFileBytes }),
+        peakRssBytes: readMemory(p.pid).hwmBytes,
+        okPerSecond: wrk.okPerSecond,
+      });
     }
     const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     const floor = rows[0]!;
     const over = (bytes: number, base: number) => `${bytes >= base ? '+' : ''}${mb(bytes - base)} MB`;
+    const overOrBlank = (bytes: number | undefined, base: number | undefined) => (bytes === undefined || base === undefined ? '' : over(bytes, base));
     const lines = [
-      `| process | idle RSS | over the bare HTTP server | over bare Node | peak RSS (VmHWM) after wrk -c${connections} ${wrkSeconds} s | answers/s |`,
-      '| --- | --- | --- | --- | --- | --- |',
-      `| bare Node (setInterval, no server) | ${mb(bareRssBytes)} MB | | | | |`,
+      `| process | idle RSS | over the bare HTTP server | over bare Node | of which private (RssAnon) | of which mapped files (RssFile) | peak RSS (VmHWM) after wrk -c${connections} ${wrkSeconds} s | answers/s |`,
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| bare Node (setInterval, no server) | ${mb(bareRssBytes)} MB | | | | | | |`,
       ...rows.map(
         (r) =>
-          `| ${r.name} | ${mb(r.idleRssBytes)} MB | ${r === floor ? '' : over(r.idleRssBytes, floor.idleRssBytes)} | ${over(r.idleRssBytes, bareRssBytes)} | ${mb(r.peakRssBytes)} MB | ${r.okPerSecond.toFixed(0)} |`,
+          `| ${r.name} | ${mb(r.idleRssBytes)} MB | ${r === floor ? '' : over(r.idleRssBytes, floor.idleRssBytes)} | ${over(r.idleRssBytes, bareRssBytes)} | ` +
+          `${overOrBlank(r.idleRssAnonBytes, bareMemory.rssAnonBytes)} | ${overOrBlank(r.idleRssFileBytes, bareMemory.rssFileBytes)} | ${mb(r.peakRssBytes)} MB | ${r.okPerSecond.toFixed(0)} |`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.stdout.write(`${JSON.stringify({ settleSeconds, wrkSeconds, connections, loadAverage1m: loadavg()[0], bareRssBytes, rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ settleSeconds, wrkSeconds, connections, loadAverage1m: loadavg()[0], bareRssBytes, bareMemory, rows })}\n`);
   } finally {
     await Promise.all(running.map((r) => r.stop()));
     tree.remove();

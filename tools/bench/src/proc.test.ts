@@ -17,6 +17,15 @@ describe('parseProcStatus', () => {
     const status = 'Name:\tnode\nVmPeak:\t  900000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nThreads:\t7\n';
     expect(parseProcStatus(status)).toEqual({ rssBytes: 40960 * 1024, hwmBytes: 51200 * 1024 });
   });
+
+  it('splits RSS into private (RssAnon) and file-backed (RssFile) pages when the kernel gives them', () => {
+    const status = 'Name:\tnode\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nRssAnon:\t    9000 kB\nRssFile:\t   31000 kB\nRssShmem:\t     960 kB\n';
+    expect(parseProcStatus(status)).toEqual({ rssBytes: 40960 * 1024, hwmBytes: 51200 * 1024, rssAnonBytes: 9000 * 1024, rssFileBytes: 31000 * 1024 });
+  });
+
+  it('names the field that is missing', () => {
+    expect(() => parseProcStatus('Name:\tnode\nVmHWM:\t   51200 kB\n')).toThrow(/no VmRSS/);
+  });
 });
 
 describe('reading this process from outside', () => {

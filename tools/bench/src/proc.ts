@@ -31,14 +31,33 @@ export function parseProcStat(text: string): ProcStat {
   return { pid, ppid: field(4), pgrp: field(5), utimeTicks: field(14), stimeTicks: field(15), cutimeTicks: field(16), cstimeTicks: field(17) };
 }
 
-/** VmRSS and VmHWM (peak RSS) of /proc/<pid>/status, in bytes. Pure. */
-export function parseProcStatus(text: string): { rssBytes: number; hwmBytes: number } {
-  const kb = (key: string): number => {
+/** A process's memory as /proc/<pid>/status gives it, bytes. */
+export interface ProcessMemory {
+  readonly rssBytes: number;
+  /** VmHWM: the peak RSS. */
+  readonly hwmBytes: number;
+  /**
+   * RssAnon: the private part of RSS (heap, stacks, V8's spaces), and RssFile: pages of mapped files, for Node
+   * mostly its own binary's code, clean and shared with every other Node process. Undefined before Linux 4.5.
+   */
+  readonly rssAnonBytes?: number;
+  readonly rssFileBytes?: number;
+}
+
+/** VmRSS, VmHWM (peak RSS), RssAnon and RssFile of /proc/<pid>/status, in bytes. Pure. */
+export function parseProcStatus(text: string): ProcessMemory {
+  const kb = (key: string): number | undefined => {
     const match = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text);
-    if (!match) throw new Error(`no ${key} in /proc/<pid>/status`);
-    return Number(match[1]) * 1024;
+    return match ? Number(match[1]) * 1024 : undefined;
   };
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  const required = (key: string): number => {
+    const value = kb(key);
+    if (value === undefined) throw new Error(`no ${key} in /proc/<pid>/status`);
+    return value;
+  };
+  const anon = kb('RssAnon');
+  const file = kb('RssFile');
+  return { rssBytes: required('VmRSS'), hwmBytes: required('VmHWM'), ...(anon === undefined ? {} : { rssAnonBytes: anon }), ...(file === undefined ? {} : { rssFileBytes: file }) };
 }
 
 let ticksPerSecond: number | undefined;
@@ -65,7 +84,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
 }
 
 /** Resident and peak resident memory of a process, in bytes. */
-export function readMemory(pid: number): { rssBytes: number; hwmBytes: number } {
+export function readMemory(pid: number): ProcessMemory {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
 

@@ -24,7 +24,7 @@ import {
 } from '@proj/stack';
 import { every, timedGet } from './http.js';
 import { createLagTracker, readSampler, type SamplerReading, type TickLag } from './lag.js';
-import { processCpuSeconds, readMemory, treeCpuSeconds } from './proc.js';
+import { processCpuSeconds, readMemory, treeCpuSeconds, type ProcessMemory } from './proc.js';
 import type { SpinProbeResult } from './spin-probe.js';
 import { histogramQuantileBound, summarize, type Summary } from './stats.js';
 import { countSeries, totalCounts } from './store.js';
@@ -114,8 +114,12 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly loads: readonly PhaseLoad[];
   readonly fixture: string;
-  readonly bareNode: { readonly rssBytes: number; readonly cpuSeconds: number };
-  readonly idle: { readonly seconds: number; readonly ours: { cpuSeconds: number; rssBytes: number }; readonly node: { cpuSeconds: number; rssBytes: number } };
+  readonly bareNode: { readonly rssBytes: number; readonly cpuSeconds: number; readonly memory?: ProcessMemory };
+  readonly idle: {
+    readonly seconds: number;
+    readonly ours: { cpuSeconds: number; rssBytes: number; memory?: ProcessMemory };
+    readonly node: { cpuSeconds: number; rssBytes: number };
+  };
   readonly light: {
     readonly seconds: number;
     readonly scrapesPerExporter: number;
@@ -240,9 +244,9 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
       await sleep(plan.idleSeconds * 1000);
       return {
         seconds: plan.idleSeconds,
-        ours: { cpuSeconds: processCpuSeconds(oursPid) - before.ours, rssBytes: readMemory(oursPid).rssBytes },
+        ours: { cpuSeconds: processCpuSeconds(oursPid) - before.ours, rssBytes: readMemory(oursPid).rssBytes, memory: readMemory(oursPid) },
         node: { cpuSeconds: processCpuSeconds(nodePid) - before.node, rssBytes: readMemory(nodePid).rssBytes },
-        bare: { cpuSeconds: processCpuSeconds(bare.pid) - before.bare, rssBytes: readMemory(bare.pid).rssBytes },
+        bare: { cpuSeconds: processCpuSeconds(bare.pid) - before.bare, rssBytes: readMemory(bare.pid).rssBytes, memory: readMemory(bare.pid) },
       };
     });
     await bare.stop();

@@ -2,7 +2,8 @@
 // tree whose counters move (the lab workload's energy writer), on this host's /proc (attribution scans it), scraped
 // once a second over a kept-alive connection with gzip, under V8's sampling profiler (node --cpu-prof, written when it exits on SIGTERM).
 // The profile's self time is then summed per function and reported per tick, beside GC and Node's own overhead.
-// Run: node dist/profile-probe.js --duration-s 60 [--top 15] [--keep DIR]   (a Markdown table, then one JSON line)
+// --idle leaves out the scrapes: what a tick costs when nobody asks (issue 12's idle CPU target).
+// Run: node dist/profile-probe.js --duration-s 60 [--top 15] [--idle] [--keep DIR]   (a Markdown table, then one JSON line)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { timedGet } from './http.js';
 const SETTLE_MS = 5000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: '60' }, top: { type: 'string', default: '15' }, keep: { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: '60' }, top: { type: 'string', default: '15' }, idle: { type: 'boolean', default: false }, keep: { type: 'string' } } });
   const durationSeconds = Number(values['duration-s']);
   const top = Number(values.top);
   const work = values.keep ?? mkdtempSync(join(tmpdir(), 'profile-probe-'));
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     await sleep(SETTLE_MS); // past start-up: the first rediscovery, the JIT's first optimisations
     const from = Date.now();
     while (Date.now() - from < durationSeconds * 1000) {
-      await timedGet(`${exporter.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' }, agent });
+      if (!values.idle) await timedGet(`${exporter.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' }, agent });
       await sleep(1000);
     }
     agent.destroy();
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     const busyMs = totalMs - idleMs;
     const perTick = (ms: number) => (ms / ticks).toFixed(3);
     const lines = [
-      `Profiled ${seconds.toFixed(1)} s after ${SETTLE_MS / 1000} s of start-up (~${ticks} ticks at 1 s, a scrape a second): ${perTick(busyMs)} ms of CPU per tick outside (idle).`,
+      `Profiled ${seconds.toFixed(1)} s after ${SETTLE_MS / 1000} s of start-up (~${ticks} ticks at 1 s, ${values.idle ? 'no scrapes' : 'a scrape a second'}): ${perTick(busyMs)} ms of CPU per tick outside (idle).`,
       '',
       '| function (self time) | ms per tick | share of busy |',
       '| --- | --- | --- |',
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     process.stdout.write(
-      `${JSON.stringify({ seconds, ticks, busyMsPerTick: busyMs / ticks, loadAverage1m: loadavg()[0], top: functions.filter((f) => f.name !== '(idle)').slice(0, top) })}\n`,
+      `${JSON.stringify({ seconds, ticks, idle: values.idle, busyMsPerTick: busyMs / ticks, loadAverage1m: loadavg()[0], top: functions.filter((f) => f.name !== '(idle)').slice(0, top) })}\n`,
     );
   } finally {
     writer.stop();

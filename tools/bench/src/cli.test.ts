@@ -80,3 +80,22 @@ describe('gzip-probe', () => {
     }
   }, 30_000);
 });
+
+describe('tick-probe', () => {
+  it('measures every process side by side, thread by thread, and reports CPU per tick', () => {
+    const probe = fileURLToPath(new URL('../dist/tick-probe.js', import.meta.url));
+    const out = execFileSync(process.execPath, [probe, '--seconds', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { rows: { name: string; mainMs: number; otherMs: number; totalMs: number }[]; syscallsPerTick: unknown };
+    expect(result.rows.map((r) => r.name)).toEqual([
+      'cpu_exporter',
+      'cpu_exporter, attribution limited to /proc/stat',
+      'bare Node floor (wakes each second)',
+      'bare Node (setInterval 1 s)',
+    ]);
+    for (const row of result.rows) {
+      expect(row.mainMs).toBeGreaterThan(0);
+      expect(row.totalMs).toBeCloseTo(row.mainMs + row.otherMs, 9);
+    }
+    expect(result.syscallsPerTick).toBeNull(); // not asked for
+  }, 60_000);
+});

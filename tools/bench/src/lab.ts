@@ -10,6 +10,7 @@ import { buildPaths, createEnergyWriter, freePort, sleep, startExporter, startNo
 import { killGroup, spawnGroup } from '@proj/subprocess';
 import { every, timedGet } from './http.js';
 import { processCpuSeconds, readMemory } from './proc.js';
+import { SHIPPED_NODE_ARGS } from './run.js';
 
 /** The lab workload: how long each window runs, and optional extra CPU exporter builds measured beside ours. */
 export interface LabWorkloadOptions {
@@ -115,9 +116,9 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
     };
     const cpuArgs = ['--sysfs-root', tree.root, '--interval', '1s'];
     const targets = await Promise.all([
-      started('cpu_exporter', startExporter({ name: 'lab-cpu-exporter', entry: buildPaths.cpuExporter, args: cpuArgs, logFile: logFile('lab-cpu-exporter') })),
+      started('cpu_exporter', startExporter({ name: 'lab-cpu-exporter', entry: buildPaths.cpuExporter, args: cpuArgs, nodeArgs: SHIPPED_NODE_ARGS, logFile: logFile('lab-cpu-exporter') })),
       ...(options.extraCpuEntries ?? []).map((extra) =>
-        started(extra.name, startExporter({ name: `lab-${extra.name}`, entry: extra.entry, args: cpuArgs, logFile: logFile(`lab-${extra.name}`) })),
+        started(extra.name, startExporter({ name: `lab-${extra.name}`, entry: extra.entry, args: cpuArgs, nodeArgs: SHIPPED_NODE_ARGS, logFile: logFile(`lab-${extra.name}`) })),
       ),
       started(
         'gpu_exporter',
@@ -125,6 +126,7 @@ export async function runLabWorkload(options: LabWorkloadOptions): Promise<LabWo
           name: 'lab-gpu-exporter',
           entry: buildPaths.gpuExporter,
           args: ['--nvidia-smi', buildPaths.fakeNvidiaSmi, '--interval', '1s'],
+          nodeArgs: SHIPPED_NODE_ARGS,
           env: { FAKE_NVIDIA_SMI_CAPTURE: 'h100' },
           logFile: logFile('lab-gpu-exporter'),
         }),

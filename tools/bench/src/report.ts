@@ -1,4 +1,4 @@
-import type { BenchResults, LagFigures, StoreSeriesFigures } from './run.js';
+import { SHIPPED_NODE_ARGS, type BenchResults, type LagFigures, type StoreSeriesFigures } from './run.js';
 import type { Summary } from './stats.js';
 import { lineChartSvg } from './svg.js';
 
@@ -171,6 +171,7 @@ export function formatMarkdown(r: BenchResults, notes: string): string {
     `| kernel | ${r.machine.kernel} |`,
     `| Node | ${r.machine.node} |`,
     `| load generator | wrk ${r.machine.wrk}, 1 thread, ${r.plan.wrkConnections} connections${r.machine.pinned ? ', pinned to CPU 1 (taskset -c 1); the exporters pinned to CPU 0 (taskset -a -p -c 0)' : ', unpinned'} |`,
+    `| our exporters | \`node ${SHIPPED_NODE_ARGS.join(' ')} dist/main.js\`, as tools/start.sh and the images (NODE_OPTIONS) run them |`,
     `| fixture | \`${r.fixture}\` powercap tree, counters advanced by @proj/stack's energy writer; node_exporter 1.5 reads the same tree (\`--collector.disable-defaults --collector.rapl\`) |`,
     '',
     'The machine is shared with other engineers running test suites: the 1-minute load average during each phase',

@@ -179,6 +179,12 @@ export interface GpuFigures {
 
 const baselineEntry = fileURLToPath(new URL('./baseline-exporter.js', import.meta.url));
 const spinProbeEntry = fileURLToPath(new URL('./spin-probe.js', import.meta.url));
+/**
+ * Node's options our exporters run with as shipped (tools/start.sh, the images' NODE_OPTIONS): V8's young generation
+ * capped at 1 MB a semi-space, which bounds the peak RSS under load (docs/BENCHMARKS.md, notes). The bench measures
+ * what users run.
+ */
+export const SHIPPED_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1'];
 const floorEntry = fileURLToPath(new URL('./floor-server.js', import.meta.url));
 const FIXTURE = 'intel-laptop-psys-symlinks';
 
@@ -226,7 +232,7 @@ export async function runBench(plan: BenchPlan, workDir: string, log: (line: str
     cleanups.push(() => writer.stop());
 
     const [ours, node, bare] = await Promise.all([
-      startExporter({ name: 'cpu-exporter', entry: buildPaths.cpuExporter, args: ['--sysfs-root', tree.root, '--interval', '1s'], logFile: join(logsDir, 'cpu-exporter.log') }).then(stopLater),
+      startExporter({ name: 'cpu-exporter', entry: buildPaths.cpuExporter, args: ['--sysfs-root', tree.root, '--interval', '1s'], nodeArgs: SHIPPED_NODE_ARGS, logFile: join(logsDir, 'cpu-exporter.log') }).then(stopLater),
       freePort().then((port) => startNodeExporter({ port, sysfsRoot: tree.root, logFile: join(logsDir, 'node-exporter.log') })).then(stopLater),
       startBareNode(),
     ]);
@@ -524,6 +530,7 @@ function startGpuExporter(logsDir: string, name: string, env: Record<string, str
     name,
     entry: buildPaths.gpuExporter,
     args: ['--nvidia-smi', buildPaths.fakeNvidiaSmi, '--interval', '1s'],
+    nodeArgs: SHIPPED_NODE_ARGS,
     env: { FAKE_NVIDIA_SMI_CAPTURE: 'h100', ...env },
     logFile: join(logsDir, `${name}.log`),
   });
@@ -599,6 +606,7 @@ async function manyExporters(plan: BenchPlan, workDir: string, logsDir: string, 
             name: `cpu-exporter-${i + j}`,
             entry: buildPaths.cpuExporter,
             args: ['--sysfs-root', tree.root, '--interval', '1s'],
+            nodeArgs: SHIPPED_NODE_ARGS,
             logFile: join(logsDir, `many-cpu-exporter-${i + j}.log`),
             readyTimeoutMs: 60_000,
           }),

@@ -36,12 +36,12 @@ export function targetRows(r: BenchResults): TargetRow[] {
     `${ms(r.load.ours.cpuMsPerRequest - r.load.node.cpuMsPerRequest, 4)} more per request`,
   );
   const idleOurs = r.idle.ours.cpuSeconds / r.idle.seconds;
-  const idleNode = r.idle.node.cpuSeconds / r.idle.seconds;
+  // Issue 12's form: node_exporter does nothing between scrapes, so "at or below node_exporter" would ask for no sampling.
   add(
-    'Idle CPU at or below node_exporter',
-    `${pct(r.idle.ours.cpuSeconds, r.idle.seconds)} vs ${pct(r.idle.node.cpuSeconds, r.idle.seconds)} of a core`,
-    idleOurs <= idleNode,
-    `${f((idleOurs - idleNode) * 100, 3)} % of a core more (node_exporter does nothing between scrapes; ours samples every second)`,
+    'Idle CPU at most 0.1 % of a core',
+    `${pct(r.idle.ours.cpuSeconds, r.idle.seconds)} of a core (node_exporter ${pct(r.idle.node.cpuSeconds, r.idle.seconds)}: it does nothing between scrapes; ours samples every second)`,
+    idleOurs <= 0.001,
+    `${f((idleOurs - 0.001) * 100, 3)} % of a core over`,
   );
   const throughput = r.load.ours.wrk.okPerSecond / r.load.node.wrk.okPerSecond;
   const busy = (l: BenchResults['load']['ours']) => l.cpuSeconds / l.wrk.durationSeconds;
@@ -91,11 +91,12 @@ export function targetRows(r: BenchResults): TargetRow[] {
   add('Peak RSS under load under 75 MB', mb(peak), peak < 75 * MB, `${mb(peak - 75 * MB)} over`);
   const hang = r.gpu.hang.ours.latencyMs;
   const floor = r.gpu.hang.floor.latencyMs;
+  // Issue 12's form: against a bare Node server scraped the same way, since most of a scrape's time is this machine's.
   add(
-    'GPU exporter scrape latency under 1 ms while nvidia-smi hangs',
-    `p50 ${ms(hang.p50)}, p99 ${ms(hang.p99)}, max ${ms(hang.max)} (${hang.n} scrapes; a bare Node server here: p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)})`,
-    hang.p99 < 1,
-    `p99 ${ms(hang.p99 - 1)} over`,
+    'GPU exporter scrape p99 within 1 ms of a bare Node server while nvidia-smi hangs',
+    `p50 ${ms(hang.p50)}, p99 ${ms(hang.p99)}, max ${ms(hang.max)} (${hang.n} scrapes; a bare Node server here: p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}; p99 ${ms(hang.p99 - floor.p99)} over it)`,
+    hang.p99 - floor.p99 <= 1,
+    `p99 ${ms(hang.p99 - floor.p99 - 1)} over the floor + 1 ms`,
   );
   add(
     `Many exporters: no sample lost (${r.many.exporters} exporters, ${f(r.many.seconds, 0)} s)`,

@@ -36,7 +36,8 @@ export interface SamplerOptions {
    * `scheduledAtMs`; `<prefix>_sampler_lag_seconds` records the distance from the deadline either way); an earlier
    * one sleeps again. Sleeping again for a fraction of a millisecond costs a whole timer millisecond of lateness,
    * so this centres the ticks on their deadlines: measured (`spin-probe.js --early-ms 0|0.5 --interval-ms 100`,
-   * 600 ticks each, side by side), p99 |lag| 1.97 -> 0.69 ms, p50 0.60 -> 0.24 ms, CPU per tick 0.32 vs 0.36 ms
+   * 600 ticks each, side by side), p99 |lag| 1.97 -> 0.69 ms, p50 0.60 -> 0.24 ms, CPU per tick 0.32 vs 0.36 ms; at
+   * a 1 s interval the full bench saw no difference (p99 1.24 ms either way: a timer a second away rarely fires early)
    * (docs/BENCHMARKS.md, notes). Default 0.5; 0 never starts a tick early. Values never depend on it: power divides
    * by the measured interval.
    */

@@ -3,14 +3,17 @@
 // VmRSS after an idle settle, then VmHWM (peak) after wrk against each process in turn, with its answers per second
 // (a cap that cost throughput would show there). Every process runs side by side in the same window, so load on a
 // shared machine hits all alike.
-// Run: node dist/memory-probe.js [--settle-s 10] [--wrk-s 10] [--connections 50]   (a Markdown table, then one JSON line)
+// --pin runs it as the full bench does: every thread of each measured process on CPU 0 (taskset -a -p -c 0), wrk on CPU 1.
+// --extra NAME=FILE measures another CPU exporter build (e.g. a previous dist/main.js) too, with the young generation capped.
+// Run: node dist/memory-probe.js [--settle-s 10] [--wrk-s 10] [--connections 50] [--pin] [--extra NAME=FILE ...]   (a Markdown table, then one JSON line)
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { materializePowercapTree } from '@proj/fixtures';
-import { buildPaths, sleep, startExporter } from '@proj/stack';
+import { buildPaths, sleep, startExporter, which } from '@proj/stack';
 import { killGroup, spawnGroup } from '@proj/subprocess';
 import { readMemory } from './proc.js';
 import { hasWrk, runWrk } from './wrk.js';
@@ -31,9 +34,10 @@ export interface MemoryProbeRow {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'settle-s': { type: 'string', default: '10' }, 'wrk-s': { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } },
+    options: { 'settle-s': { type: 'string', default: '10' }, 'wrk-s': { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, pin: { type: 'boolean', default: false }, extra: { type: 'string', multiple: true } },
   });
   if (!hasWrk()) throw new Error('wrk is not installed (tools/setup.sh installs it)');
+  if (values.pin && which('taskset') === undefined) throw new Error('--pin needs taskset (util-linux)');
   const settleSeconds = Number(values['settle-s']);
   const wrkSeconds = Number(values['wrk-s']);
   const connections = Number(values.connections);
@@ -46,6 +50,11 @@ async function main(): Promise<void> {
     { name: `cpu_exporter, ${CAP}`, entry: buildPaths.cpuExporter, args: ['--sysfs-root', tree.root], env: { NODE_OPTIONS: CAP }, path: '/metrics' },
     { name: 'gpu_exporter', entry: buildPaths.gpuExporter, args: gpuArgs, env: { FAKE_NVIDIA_SMI_CAPTURE: 'h100' }, path: '/metrics' },
     { name: `gpu_exporter, ${CAP}`, entry: buildPaths.gpuExporter, args: gpuArgs, env: { FAKE_NVIDIA_SMI_CAPTURE: 'h100', NODE_OPTIONS: CAP }, path: '/metrics' },
+    ...(values.extra ?? []).map((spec) => {
+      const [name, entry] = spec.split('=', 2);
+      if (!name || !entry) throw new Error(`--extra wants NAME=FILE, got ${spec}`);
+      return { name: `${name}, ${CAP}`, entry, args: ['--sysfs-root', tree.root], env: { NODE_OPTIONS: CAP }, path: '/metrics' };
+    }),
   ];
   const running: { stop(): Promise<void> }[] = [];
   // Node and nothing else, for the figure people quote as "bare Node".
@@ -56,6 +65,7 @@ async function main(): Promise<void> {
       plan.map(async (p, i) => {
         const exporter = await startExporter({ name: `memory-${i}`, entry: p.entry, args: p.args, env: p.env, logFile: join(work, `${i}.log`) });
         running.push(exporter);
+        if (values.pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(exporter.service.pid)], { stdio: 'ignore' });
         return { ...p, url: exporter.url, pid: exporter.service.pid };
       }),
     );
@@ -65,7 +75,7 @@ async function main(): Promise<void> {
     const bareRssBytes = bareMemory.rssBytes;
     const rows: MemoryProbeRow[] = [];
     for (const [i, p] of started.entries()) {
-      const wrk = await runWrk({ url: `${p.url}${p.path}`, connections, durationSeconds: wrkSeconds });
+      const wrk = await runWrk({ url: `${p.url}${p.path}`, connections, durationSeconds: wrkSeconds, ...(values.pin ? { cpus: '1' } : {}) });
       rows.push({
         name: p.name,
         idleRssBytes: idle[i]!.rssBytes,
@@ -80,7 +90,7 @@ async function main(): Promise<void> {
     const over = (bytes: number, base: number) => `${bytes >= base ? '+' : ''}${mb(bytes - base)} MB`;
     const overOrBlank = (bytes: number | undefined, base: number | undefined) => (bytes === undefined || base === undefined ? '' : over(bytes, base));
     const lines = [
-      `| process | idle RSS | over the bare HTTP server | over bare Node | of which private (RssAnon) | of which mapped files (RssFile) | peak RSS (VmHWM) after wrk -c${connections} ${wrkSeconds} s | answers/s |`,
+      `| process | idle RSS | over the bare HTTP server | over bare Node | of which private (RssAnon) | of which mapped files (RssFile) | peak RSS (VmHWM) after wrk -c${connections} ${wrkSeconds} s${values.pin ? ", pinned" : ""} | answers/s |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       `| bare Node (setInterval, no server) | ${mb(bareRssBytes)} MB | | | | | | |`,
       ...rows.map(
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.stdout.write(`${JSON.stringify({ settleSeconds, wrkSeconds, connections, loadAverage1m: loadavg()[0], bareRssBytes, bareMemory, rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ settleSeconds, wrkSeconds, connections, pinned: values.pin, loadAverage1m: loadavg()[0], bareRssBytes, bareMemory, rows })}\n`);
   } finally {
     await Promise.all(running.map((r) => r.stop()));
     tree.remove();

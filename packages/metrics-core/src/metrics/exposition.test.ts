@@ -82,9 +82,11 @@ describe('createExposition', () => {
     gauge.set(2); // not rendered yet: scrapes keep seeing the last sample
     const body = exposition.respond('*/*', undefined)!;
     expect(body.contentType).toBe(PROMETHEUS_TEXT_CONTENT_TYPE);
-    expect(body.body).toContain('g 1\n');
+    expect(Buffer.from(body.body).toString()).toContain('g 1\n');
+    // The same bytes for every request until the next rendering: nothing encoded per scrape.
+    expect(exposition.respond('*/*', undefined)!.body).toBe(body.body);
     await exposition.render();
-    expect(exposition.respond('*/*', undefined)!.body).toContain('g 2\n');
+    expect(Buffer.from(exposition.respond('*/*', undefined)!.body).toString()).toContain('g 2\n');
     expect(exposition.generation).toBe(2);
   });
 

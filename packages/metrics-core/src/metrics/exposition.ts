@@ -18,9 +18,9 @@ export const GZIP_OPTIONS: Readonly<ZlibOptions> = { level: 1, memLevel: 4, wind
 /** An exposition format a scraper can ask for. */
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
-/** A ready-to-send /metrics body. */
+/** A ready-to-send /metrics body: bytes, the same ones for every request until the next rendering. */
 export interface ExpositionBody {
-  readonly body: string | Uint8Array;
+  readonly body: Uint8Array;
   readonly contentType: string;
   readonly contentEncoding?: 'gzip';
 }
@@ -37,7 +37,12 @@ export interface Exposition {
 
 interface Rendering {
   readonly text: string;
-  openMetrics?: string;
+  /**
+   * The text as UTF-8, encoded once per rendering: a string answer would be measured (Content-Length) and encoded
+   * again for every request, which under load is most of what a scrape allocates.
+   */
+  readonly bytes: Buffer;
+  openMetrics?: Buffer;
   gzippedText?: Uint8Array;
   gzippedOpenMetrics?: Uint8Array;
 }
@@ -53,7 +58,8 @@ export function createExposition(registry: Registry): Exposition {
   let generation = 0;
   return {
     async render() {
-      current = { text: await renderText() };
+      const text = await renderText();
+      current = { text, bytes: Buffer.from(text) };
       generation++;
     },
     respond(accept, acceptEncoding) {
@@ -62,13 +68,13 @@ export function createExposition(registry: Registry): Exposition {
       const format = negotiateFormat(accept);
       const gzip = acceptsGzip(acceptEncoding);
       if (format === 'openmetrics') {
-        rendering.openMetrics ??= toOpenMetrics(rendering.text);
+        rendering.openMetrics ??= Buffer.from(toOpenMetrics(rendering.text));
         if (!gzip) return { body: rendering.openMetrics, contentType: OPENMETRICS_CONTENT_TYPE };
         rendering.gzippedOpenMetrics ??= gzipSync(rendering.openMetrics, GZIP_OPTIONS);
         return { body: rendering.gzippedOpenMetrics, contentType: OPENMETRICS_CONTENT_TYPE, contentEncoding: 'gzip' };
       }
-      if (!gzip) return { body: rendering.text, contentType: PROMETHEUS_TEXT_CONTENT_TYPE };
-      rendering.gzippedText ??= gzipSync(rendering.text, GZIP_OPTIONS);
+      if (!gzip) return { body: rendering.bytes, contentType: PROMETHEUS_TEXT_CONTENT_TYPE };
+      rendering.gzippedText ??= gzipSync(rendering.bytes, GZIP_OPTIONS);
       return { body: rendering.gzippedText, contentType: PROMETHEUS_TEXT_CONTENT_TYPE, contentEncoding: 'gzip' };
     },
     get generation() {

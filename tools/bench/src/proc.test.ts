@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, parseProcStatus, processCpuSeconds, readMemory, treeCpuSeconds } from './proc.js';
+import { parseProcStat, parseProcStatus, processCpuSeconds, readMemory, threadCpuNs, threadKind, treeCpuSeconds } from './proc.js';
 
 describe('parseProcStat', () => {
   it('counts fields from the last parenthesis, whatever the command name holds', () => {
@@ -39,5 +39,17 @@ describe('reading this process from outside', () => {
     expect(rssBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(hwmBytes).toBeGreaterThanOrEqual(rssBytes);
     expect(treeCpuSeconds(process.pid).ownSeconds).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('threads', () => {
+  it('tells the main thread from the others', () => {
+    expect(threadKind(100, 100)).toBe('main');
+    expect(threadKind(100, 105)).toBe('other');
+  });
+
+  it("reads this process's threads, the main one with time on a CPU", () => {
+    const threads = threadCpuNs(process.pid);
+    expect(threads.get(process.pid)?.ns).toBeGreaterThan(0);
   });
 });

@@ -120,3 +120,23 @@ export function treeCpuSeconds(pid: number): { ownSeconds: number; childrenSecon
   const hz = clockTicksPerSecond();
   return { ownSeconds: (root.utimeTicks + root.stimeTicks) / hz, childrenSeconds: childTicks / hz };
 }
+
+/** Nanoseconds on a CPU per thread of a process, by thread id, with the thread's name. */
+export function threadCpuNs(pid: number): Map<number, { name: string; ns: number }> {
+  const threads = new Map<number, { name: string; ns: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.set(Number(tid), { name, ns });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** The main thread (tid = pid) or another: libuv's pool or V8's workers (all named `node` by Node 20). */
+export function threadKind(pid: number, tid: number): 'main' | 'other' {
+  return tid === pid ? 'main' : 'other';
+}

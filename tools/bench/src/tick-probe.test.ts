@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStraceSummary, threadCpuNs, threadKind } from './tick-probe.js';
+import { parseStraceSummary } from './tick-probe.js';
 
 describe('parseStraceSummary', () => {
   it('reads the calls column of strace -c, with or without errors, and leaves out the total', () => {
@@ -21,17 +21,5 @@ describe('parseStraceSummary', () => {
 
   it('finds nothing in text that is not a summary', () => {
     expect(parseStraceSummary('strace: Process 42 attached\n').size).toBe(0);
-  });
-});
-
-describe('threads', () => {
-  it('tells the main thread from the others', () => {
-    expect(threadKind(100, 100)).toBe('main');
-    expect(threadKind(100, 105)).toBe('other');
-  });
-
-  it("reads this process's threads, the main one with time on a CPU", () => {
-    const threads = threadCpuNs(process.pid);
-    expect(threads.get(process.pid)?.ns).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,6 @@
 // (thread hand-offs) and epoll_pwait (event-loop wake-ups) per tick say how many hops a tick makes.
 // Run: node dist/tick-probe.js --seconds 60 [--strace-seconds 20]   (a Markdown table, then one JSON line)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,28 +15,9 @@ import { parseArgs } from 'node:util';
 import { materializePowercapTree } from '@proj/fixtures';
 import { buildPaths, createEnergyWriter, sleep, startExporter, which } from '@proj/stack';
 import { killGroup, spawnGroup } from '@proj/subprocess';
+import { threadCpuNs, threadKind } from './proc.js';
 
 const floorEntry = fileURLToPath(new URL('./floor-server.js', import.meta.url));
-
-/** Nanoseconds on a CPU per thread of a process, by thread id, with the thread's name. */
-export function threadCpuNs(pid: number): Map<number, { name: string; ns: number }> {
-  const threads = new Map<number, { name: string; ns: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      threads.set(Number(tid), { name, ns });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return threads;
-}
-
-/** The main thread (tid = pid) or another: libuv's pool or V8's workers (all named `node` by Node 20). */
-export function threadKind(pid: number, tid: number): 'main' | 'other' {
-  return tid === pid ? 'main' : 'other';
-}
 
 /** Parses `strace -c` output into calls per system call. Pure. */
 export function parseStraceSummary(text: string): Map<string, number> {
